@@ -1,0 +1,237 @@
+"""Which files a run checks.
+
+A file named on the command line is always checked, whatever its name or the excludes say. Folders
+are walked for ``*.py`` files, skipping what ``exclude`` / ``extend-exclude`` and (unless turned off)
+``.gitignore`` files rule out, with gitignore semantics throughout, as ruff does. Output paths keep
+the form the user typed (``src/app.py``, not ``/home/me/proj/src/app.py``); duplicates reached
+through symlinks or overlapping arguments are dropped by their real identity.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from stat import S_ISDIR, S_ISREG
+
+import pathspec
+
+from retrylint.config import Config
+
+__all__ = ["Discovery", "discover"]
+
+_FileKey = tuple[int, int]  # (st_dev, st_ino): one real file or folder, however it was reached
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """The files to check, sorted, and the paths that could not be used (with the reason)."""
+
+    files: tuple[Path, ...]
+    errors: tuple[tuple[Path, str], ...]
+
+
+def discover(paths: Sequence[Path], config: Config) -> Discovery:
+    """Expand *paths* (files and folders) into the sorted list of files to check."""
+    walker = _Walker(config)
+    for path in paths:
+        walker.add(path)
+    return walker.result()
+
+
+@dataclass(frozen=True)
+class _Layer:
+    """One gitignore-style pattern set, and how to express a walk-relative path in its terms.
+
+    Gitignore patterns are relative to the folder holding them, so a nested ``a/b/.gitignore`` sees
+    ``a/b/c.py`` as ``c.py`` (*strip* ``"a/b/"``), and one above the walk's top folder ``src`` sees
+    ``c.py`` as ``src/c.py`` (*add* ``"src/"``).
+    """
+
+    spec: pathspec.GitIgnoreSpec
+    strip: str = ""
+    add: str = ""
+
+    def decides(self, rel: str) -> bool | None:
+        """True: ignored, False: re-included by a ``!`` pattern, None: no pattern matches."""
+        return self.spec.check_file(self.add + rel[len(self.strip) :]).include
+
+
+@dataclass(frozen=True)
+class _Folder:
+    path: Path
+    rel: str  # posix path relative to the walk's top folder; "" for the top itself
+    gitignores: tuple[_Layer, ...]  # outermost first; the innermost that matches decides
+
+
+_NOTHING = _Layer(pathspec.GitIgnoreSpec.from_lines([]))
+
+
+class _Walker:
+    def __init__(self, config: Config) -> None:
+        self._config = config
+        self._exclude = pathspec.GitIgnoreSpec.from_lines(config.exclude + config.extend_exclude)
+        self._gitignore_cache: dict[Path, pathspec.GitIgnoreSpec | None] = {}
+        self._visited: set[_FileKey] = set()
+        self._files: list[tuple[Path, _FileKey]] = []
+        self._errors: list[tuple[Path, str]] = []
+
+    def add(self, path: Path) -> None:
+        try:
+            mode = (stat := path.stat()).st_mode
+        except OSError as exc:
+            self._errors.append((path, exc.strerror or str(exc)))
+            return
+        if S_ISREG(mode):
+            self._files.append((path, (stat.st_dev, stat.st_ino)))
+        elif S_ISDIR(mode):
+            self._walk(path)
+        else:
+            self._errors.append((path, "not a regular file or folder"))
+
+    def result(self) -> Discovery:
+        files: list[Path] = []
+        seen: set[_FileKey] = set()
+        for path, key in sorted(self._files):
+            if key not in seen:
+                seen.add(key)
+                files.append(path)
+        return Discovery(tuple(files), tuple(sorted(self._errors)))
+
+    def _walk(self, top: Path) -> None:
+        exclude, gitignores = self._layers_for(top)
+        pending = [_Folder(top, "", gitignores)]
+        # Symlinked folders wait until the real tree is done, so a folder reached both ways is
+        # reported under its real path; `_visited` stops loops and repeats.
+        symlinked: list[_Folder] = []
+        while pending or symlinked:
+            folder = pending.pop() if pending else symlinked.pop()
+            for child, is_symlink in self._scan(folder, exclude):
+                (symlinked if is_symlink else pending).append(child)
+
+    def _scan(self, folder: _Folder, exclude: _Layer) -> list[tuple[_Folder, bool]]:
+        """Record *folder*'s ``.py`` files; return its subfolders to walk (and if symlinked)."""
+        try:
+            stat = folder.path.stat()
+            if (stat.st_dev, stat.st_ino) in self._visited:
+                return []
+            self._visited.add((stat.st_dev, stat.st_ino))
+            with os.scandir(folder.path) as scan:
+                entries = sorted(scan, key=lambda entry: entry.name)
+        except OSError as exc:
+            self._errors.append((folder.path, exc.strerror or str(exc)))
+            return []
+        subfolders: list[tuple[_Folder, bool]] = []
+        gitignores = folder.gitignores
+        if self._config.respect_gitignore:
+            spec = self._gitignore(folder.path)
+            if spec is not None:
+                gitignores = (*gitignores, _Layer(spec, strip=_as_prefix(folder.rel)))
+        for entry in entries:
+            rel = f"{folder.rel}/{entry.name}" if folder.rel else entry.name
+            path = Path(folder.path, entry.name)
+            try:
+                if entry.is_dir():
+                    if not _ignored(f"{rel}/", exclude, gitignores):
+                        subfolders.append((_Folder(path, rel, gitignores), entry.is_symlink()))
+                # Broken symlinks, fifos and sockets are not source files: skipped silently.
+                elif (
+                    entry.name.endswith(".py")
+                    and entry.is_file()
+                    and not _ignored(rel, exclude, gitignores)
+                ):
+                    stat = entry.stat()
+                    self._files.append((path, (stat.st_dev, stat.st_ino)))
+            except OSError as exc:
+                self._errors.append((path, exc.strerror or str(exc)))
+        return subfolders
+
+    def _layers_for(self, top: Path) -> tuple[_Layer, tuple[_Layer, ...]]:
+        """The exclude layer and the gitignore layers from above *top* that apply inside it.
+
+        Excludes are relative to the config root. A folder the user names explicitly is walked
+        even if it is excluded or gitignored itself; inside it, the excludes then apply relative
+        to it (so ``.venv`` or ``__pycache__`` still prune) and the gitignores above it do not.
+        """
+        real_top = top.resolve()
+        from_root = _relative(real_top, self._config.root)
+        exclude = _Layer(self._exclude, add=_as_prefix(from_root))
+        gitignores = self._gitignores_above(real_top) if self._config.respect_gitignore else ()
+        excluded_itself = bool(from_root) and exclude.decides("") is True
+        if from_root is None or excluded_itself or _ignored("", _NOTHING, gitignores):
+            return _Layer(self._exclude), ()
+        return exclude, gitignores
+
+    def _gitignores_above(self, real_top: Path) -> tuple[_Layer, ...]:
+        """Gitignore layers of the folders above *real_top*, from the repository (or config) root.
+
+        Includes the repository's ``.git/info/exclude``, which ranks below every ``.gitignore``.
+        """
+        ancestors = real_top.parents
+        repo = next((f for f in (real_top, *ancestors) if (f / ".git").exists()), None)
+        base = repo or self._config.root
+        if not real_top.is_relative_to(base):
+            return ()
+        layers: list[_Layer] = []
+        if repo is not None:
+            info_exclude = self._gitignore(repo / ".git" / "info", name="exclude")
+            if info_exclude is not None:
+                layers.append(_Layer(info_exclude, add=_as_prefix(_relative(real_top, repo))))
+        for folder in reversed(ancestors):
+            spec = self._gitignore(folder) if folder.is_relative_to(base) else None
+            if spec is not None:
+                layers.append(_Layer(spec, add=_as_prefix(_relative(real_top, folder))))
+        return tuple(layers)
+
+    def _gitignore(self, folder: Path, name: str = ".gitignore") -> pathspec.GitIgnoreSpec | None:
+        file = folder / name
+        if file not in self._gitignore_cache:
+            self._gitignore_cache[file] = self._read_gitignore(file)
+        return self._gitignore_cache[file]
+
+    def _read_gitignore(self, file: Path) -> pathspec.GitIgnoreSpec | None:
+        try:
+            lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
+        except (FileNotFoundError, NotADirectoryError):  # none here, or `.git` is a worktree file
+            return None
+        except OSError as exc:
+            self._errors.append((file, exc.strerror or str(exc)))
+            return None
+        try:
+            return pathspec.GitIgnoreSpec.from_lines(lines)
+        except Exception:  # pathspec's own error types; git skips malformed lines, so do we
+            return pathspec.GitIgnoreSpec.from_lines(line for line in lines if _valid(line))
+
+
+def _ignored(rel: str, exclude: _Layer, gitignores: tuple[_Layer, ...]) -> bool:
+    """Whether the entry at walk-relative *rel* (folders end in ``/``) is skipped."""
+    if exclude.decides(rel):
+        return True
+    for layer in reversed(gitignores):
+        decision = layer.decides(rel)
+        if decision is not None:
+            return decision
+    return False
+
+
+def _relative(path: Path, base: Path) -> str | None:
+    """*path* relative to *base* as a posix string ("" when equal), or None when outside it."""
+    try:
+        rel = path.relative_to(base).as_posix()
+    except ValueError:
+        return None
+    return "" if rel == "." else rel
+
+
+def _as_prefix(rel: str | None) -> str:
+    """``"a/b"`` -> ``"a/b/"``, ready to join; ``""`` (or None) for the folder itself."""
+    return f"{rel}/" if rel else ""
+
+
+def _valid(line: str) -> bool:
+    try:
+        pathspec.GitIgnoreSpec.from_lines([line])
+    except Exception:
+        return False
+    return True

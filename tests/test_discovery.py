@@ -1,0 +1,201 @@
+"""File discovery: what a folder walk yields, what explicit paths force, and what never hangs."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from retrylint.config import Config
+from retrylint.discovery import discover
+
+
+def touch(root: Path, *names: str) -> None:
+    for name in names:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x = 1\n", encoding="utf-8")
+
+
+def found(root: Path, config: Config | None = None, *paths: str) -> list[str]:
+    """Discovered files as posix paths relative to *root*, walking *root* unless *paths* given."""
+    config = config or Config(root=root.resolve(), path=None)
+    result = discover([root / p for p in paths] if paths else [root], config)
+    assert result.errors == ()
+    return [path.relative_to(root).as_posix() for path in result.files]
+
+
+def test_only_py_files_below_folders(tmp_path: Path) -> None:
+    touch(tmp_path, "app.py", "pkg/jobs.py", "pkg/stubs.pyi", "README.md", "pkg/data.json")
+    assert found(tmp_path) == ["app.py", "pkg/jobs.py"]
+
+
+def test_default_excludes(tmp_path: Path) -> None:
+    touch(
+        tmp_path,
+        "app.py",
+        ".venv/lib/site.py",
+        "node_modules/x/y.py",
+        "build/lib/app.py",
+        "src/build/gen.py",
+        "src/__pycache__/app.py",
+        "pkg.egg-info/x.py",
+        "buildings/ok.py",
+    )
+    assert found(tmp_path) == ["app.py", "buildings/ok.py"]
+
+
+def test_exclude_replaces_defaults_and_extend_exclude_adds(tmp_path: Path) -> None:
+    touch(tmp_path, "build/a.py", "gen/b.py", "src/gen/c.py", "legacy/old.py", "src/legacy/d.py")
+    root = tmp_path.resolve()
+    replaced = Config(root=root, path=None, exclude=("gen",))
+    assert found(tmp_path, replaced) == ["build/a.py", "legacy/old.py", "src/legacy/d.py"]
+    # A pattern with a slash is anchored at the config root, as in .gitignore.
+    extended = Config(root=root, path=None, extend_exclude=("/legacy", "src/gen/"))
+    assert found(tmp_path, extended) == ["gen/b.py", "src/legacy/d.py"]
+
+
+def test_gitignore_with_nested_files_and_negation(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    touch(
+        tmp_path,
+        "app.py",
+        "secret_settings.py",
+        "generated/api.py",
+        "pkg/keep.py",
+        "pkg/scratch_1.py",
+        "pkg/scratch_keep.py",
+        "pkg/sub/scratch_2.py",
+        "other/scratch_3.py",
+    )
+    (tmp_path / ".gitignore").write_text("secret_*.py\ngenerated/\n", encoding="utf-8")
+    (tmp_path / "pkg" / ".gitignore").write_text(
+        "# scratch files\nscratch_*.py\n!scratch_keep.py\n", encoding="utf-8"
+    )
+    assert found(tmp_path) == ["app.py", "other/scratch_3.py", "pkg/keep.py", "pkg/scratch_keep.py"]
+
+
+def test_deeper_gitignore_can_re_include(tmp_path: Path) -> None:
+    touch(tmp_path, "a/gen_x.py", "b/gen_y.py")
+    (tmp_path / ".gitignore").write_text("gen_*.py\n", encoding="utf-8")
+    (tmp_path / "b" / ".gitignore").write_text("!gen_y.py\n", encoding="utf-8")
+    assert found(tmp_path) == ["b/gen_y.py"]
+
+
+def test_gitignore_above_the_walked_folder_applies(tmp_path: Path) -> None:
+    (tmp_path / ".git" / "info").mkdir(parents=True)
+    (tmp_path / ".git" / "info" / "exclude").write_text("local_*.py\n", encoding="utf-8")
+    (tmp_path / ".gitignore").write_text("src/pkg/ignored.py\n", encoding="utf-8")
+    touch(tmp_path, "src/pkg/ignored.py", "src/pkg/kept.py", "src/pkg/local_notes.py")
+    assert found(tmp_path, None, "src") == ["src/pkg/kept.py"]
+
+
+def test_git_info_exclude_at_the_walked_repository_root(tmp_path: Path) -> None:
+    (tmp_path / ".git" / "info").mkdir(parents=True)
+    (tmp_path / ".git" / "info" / "exclude").write_text("local_*.py\n", encoding="utf-8")
+    touch(tmp_path, "app.py", "local_notes.py", "pkg/local_more.py")
+    assert found(tmp_path) == ["app.py"]
+
+
+def test_respect_gitignore_off(tmp_path: Path) -> None:
+    touch(tmp_path, "a.py", "b.py")
+    (tmp_path / ".gitignore").write_text("b.py\n", encoding="utf-8")
+    config = Config(root=tmp_path.resolve(), path=None, respect_gitignore=False)
+    assert found(tmp_path, config) == ["a.py", "b.py"]
+
+
+def test_explicit_files_are_always_checked(tmp_path: Path) -> None:
+    touch(tmp_path, "build/gen.py", "ignored.py", "scripts/run_job")
+    (tmp_path / ".gitignore").write_text("ignored.py\n", encoding="utf-8")
+    assert found(tmp_path, None, "build/gen.py", "ignored.py", "scripts/run_job") == [
+        "build/gen.py",
+        "ignored.py",
+        "scripts/run_job",
+    ]
+
+
+def test_explicit_excluded_folder_is_walked(tmp_path: Path) -> None:
+    touch(tmp_path, "build/gen.py", "build/__pycache__/gen.py")
+    assert found(tmp_path, None, "build") == ["build/gen.py"]
+
+
+def test_missing_path_is_an_error_and_the_rest_still_runs(tmp_path: Path) -> None:
+    touch(tmp_path, "a.py")
+    result = discover([tmp_path / "missing.py", tmp_path], Config(root=tmp_path, path=None))
+    assert result.files == (tmp_path / "a.py",)
+    assert result.errors == ((tmp_path / "missing.py", "No such file or directory"),)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs fifos")
+def test_special_file_is_an_error_when_named_and_skipped_in_walks(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.py")
+    touch(tmp_path, "a.py")
+    config = Config(root=tmp_path, path=None)
+    assert discover([tmp_path], config).files == (tmp_path / "a.py",)
+    named = discover([tmp_path / "pipe.py"], config)
+    assert named.errors == ((tmp_path / "pipe.py", "not a regular file or folder"),)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symlinks need privileges on Windows")
+def test_symlink_loop_terminates(tmp_path: Path) -> None:
+    touch(tmp_path, "pkg/a.py")
+    os.symlink(tmp_path, tmp_path / "pkg" / "loop")
+    os.symlink(tmp_path / "pkg", tmp_path / "pkg" / "self")
+    assert found(tmp_path) == ["pkg/a.py"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symlinks need privileges on Windows")
+def test_symlinks_followed_and_broken_ones_skipped(tmp_path: Path) -> None:
+    touch(tmp_path / "outside", "shared/lib.py", "single.py")
+    project = tmp_path / "project"
+    touch(project, "a.py")
+    os.symlink(tmp_path / "outside" / "shared", project / "shared")
+    os.symlink(tmp_path / "outside" / "single.py", project / "linked.py")
+    os.symlink(tmp_path / "nowhere.py", project / "broken.py")
+    assert found(project) == ["a.py", "linked.py", "shared/lib.py"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symlinks need privileges on Windows")
+def test_real_path_wins_over_a_symlinked_duplicate(tmp_path: Path) -> None:
+    touch(tmp_path, "zeta/jobs.py")
+    os.symlink(tmp_path / "zeta", tmp_path / "alpha")
+    assert found(tmp_path) == ["zeta/jobs.py"]
+
+
+def test_duplicates_are_dropped_and_paths_stay_as_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    touch(tmp_path, "pkg/a.py", "pkg/b.py")
+    monkeypatch.chdir(tmp_path)
+    config = Config(root=tmp_path.resolve(), path=None)
+    given = [Path("pkg/b.py"), Path("pkg"), Path("."), Path("pkg/../pkg/a.py")]
+    result = discover(given, config)
+    # One entry per real file; the first spelling in sorted order is kept, not normalised.
+    assert result.files == (Path("pkg/../pkg/a.py"), Path("pkg/b.py"))
+
+
+def test_output_is_sorted(tmp_path: Path) -> None:
+    touch(tmp_path, "b.py", "a/z.py", "a.py", "A/c.py", "a/b/c.py")
+    config = Config(root=tmp_path, path=None)
+    files = discover([tmp_path / "b.py", tmp_path], config).files
+    assert list(files) == sorted(files)
+    assert len(files) == 5
+
+
+def test_unreadable_folder_is_reported_and_the_walk_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    touch(tmp_path, "a.py", "locked/b.py", "open/c.py")
+    real_scandir = os.scandir
+
+    def scandir(path: Path) -> object:  # chmod 0 does not stop root, so fake the refusal
+        if Path(path).name == "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    result = discover([tmp_path], Config(root=tmp_path, path=None))
+    assert result.files == (tmp_path / "a.py", tmp_path / "open" / "c.py")
+    assert result.errors == ((tmp_path / "locked", "Permission denied"),)
