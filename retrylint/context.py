@@ -1,0 +1,410 @@
+"""One pass over a parsed file: the index that adapters and per-file checks read.
+
+The engine walks each CST exactly once. This module's collector records the nodes the adapters
+need (imports, functions, classes, calls, assignments, loops) and dispatches every node to the
+per-file checks that asked for its type, so adding a check never adds a traversal. Everything
+after the walk (adapters, checks) reads the index, not the tree.
+
+Positions are resolved lazily: most files in an application hold no job code, and libcst's
+position pass costs about twice a parse, so only files that report something pay for it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from retrylint.model import UNKNOWN, Span
+from retrylint.values import CallValue, DictValue, LambdaValue, Located, OpValue, Ref, Value
+
+SELF_MODULE = "$"
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_MAX_EVAL_DEPTH = 12
+
+
+@dataclass
+class FunctionInfo:
+    node: cst.FunctionDef
+    qualname: str  # "send_email", "Mailer.send", "outer.inner"
+    class_name: str | None  # qualname of the class when this is a method
+    parent: FunctionInfo | None
+
+    @property
+    def name(self) -> str:
+        return self.node.name.value
+
+    @property
+    def is_async(self) -> bool:
+        return self.node.asynchronous is not None
+
+    @property
+    def is_module_level(self) -> bool:
+        return self.parent is None and self.class_name is None
+
+
+@dataclass
+class ClassInfo:
+    node: cst.ClassDef
+    qualname: str
+    attributes: dict[str, cst.BaseExpression] = field(default_factory=dict)
+    methods: dict[str, FunctionInfo] = field(default_factory=dict)
+    inner_classes: dict[str, ClassInfo] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.node.name.value
+
+
+@dataclass
+class CallInfo:
+    node: cst.Call
+    function: FunctionInfo | None  # the innermost enclosing function
+
+
+@dataclass
+class AssignInfo:
+    targets: tuple[cst.BaseExpression, ...]
+    value: cst.BaseExpression
+    statement: cst.CSTNode
+    function: FunctionInfo | None
+    class_name: str | None
+
+
+@dataclass
+class LoopInfo:
+    node: cst.While | cst.For
+    function: FunctionInfo | None
+
+
+NodeHandler = Callable[[cst.CSTNode, "FileContext"], None]
+
+
+class FileContext:
+    """The parsed file plus its one-pass index; what adapters and per-file checks receive."""
+
+    def __init__(self, path: str, source: str, module: cst.Module) -> None:
+        self.path = path
+        self.source = source
+        self.module = module
+        self.imports: dict[str, str] = {}  # local name -> qualified target
+        self.import_statements: list[cst.SimpleStatementLine] = []  # module-level import lines
+        self.module_names: set[str] = set()  # names bound at module level
+        self.constants: dict[str, cst.BaseExpression] = {}  # module-level NAME = <expr>
+        self.functions: list[FunctionInfo] = []
+        self.classes: dict[str, ClassInfo] = {}
+        self.calls: list[CallInfo] = []
+        self.assignments: list[AssignInfo] = []
+        self.loops: list[LoopInfo] = []
+        self._positions: object | None = None
+        self._line_starts: list[int] | None = None
+
+    # -- locations -------------------------------------------------------------------------
+    def span(self, node: cst.CSTNode) -> Span:
+        """1-based line and column range of ``node`` (end exclusive)."""
+        if self._positions is None:
+            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
+            self._positions = wrapper.resolve(PositionProvider)
+        code_range = self._positions[node]  # type: ignore[index]
+        start, end = code_range.start, code_range.end
+        return Span(start.line, start.column + 1, end.line, end.column + 1)
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+    def line_text(self, line: int) -> str:
+        starts = self.line_starts()
+        begin = starts[line - 1]
+        end = starts[line] if line < len(starts) else len(self.source)
+        return self.source[begin:end].rstrip("\r\n")
+
+    def line_starts(self) -> list[int]:
+        """Offsets where each line starts, splitting only on \\r\\n, \\r and \\n as Python does."""
+        if self._line_starts is None:
+            self._line_starts = [0, *(m.end() for m in _LINE_BREAK.finditer(self.source))]
+        return self._line_starts
+
+    def locate(self, node: cst.BaseExpression) -> Located:
+        return Located(self.evaluate(node), self.span(node), self.code(node))
+
+    # -- names -----------------------------------------------------------------------------
+    def qualify(self, node: cst.BaseExpression) -> str | None:
+        """The dotted name an expression refers to, through this file's imports.
+
+        ``st`` -> ``celery.shared_task`` after ``from celery import shared_task as st``;
+        ``app`` -> ``$.app`` for a module-level name; ``ValueError`` -> ``ValueError``.
+        ``None`` when the expression is not a plain dotted name (a call, a subscript).
+        """
+        if isinstance(node, cst.Name):
+            name = node.value
+            if name in self.imports:
+                return self.imports[name]
+            if name in self.module_names:
+                return f"{SELF_MODULE}.{name}"
+            return name
+        if isinstance(node, cst.Attribute):
+            head = self.qualify(node.value)
+            return None if head is None else f"{head}.{node.attr.value}"
+        return None
+
+    def evaluate(self, node: cst.BaseExpression, depth: int = 0) -> Value:
+        """The static value of ``node`` (see ``retrylint.values``); UNKNOWN when run-time."""
+        if depth > _MAX_EVAL_DEPTH:
+            return UNKNOWN
+        match node:
+            case cst.Integer() | cst.Float():
+                return node.evaluated_value
+            case cst.SimpleString() | cst.ConcatenatedString():
+                value = node.evaluated_value
+                return value if isinstance(value, str) else UNKNOWN
+            case cst.Name(value="True"):
+                return True
+            case cst.Name(value="False"):
+                return False
+            case cst.Name(value="None"):
+                return None
+            case cst.Name(value=name) if name in self.constants and name not in self.imports:
+                return self.evaluate(self.constants[name], depth + 1)
+            case cst.Name() | cst.Attribute():
+                qualified = self.qualify(node)
+                return Ref(qualified) if qualified else UNKNOWN
+            case (
+                cst.Tuple(elements=elements)
+                | cst.List(elements=elements)
+                | cst.Set(elements=elements)
+            ):
+                if any(isinstance(e, cst.StarredElement) for e in elements):
+                    return UNKNOWN
+                return tuple(self.evaluate(e.value, depth + 1) for e in elements)
+            case cst.Dict(elements=elements):
+                items: list[tuple[Value, Value]] = []
+                for element in elements:
+                    if not isinstance(element, cst.DictElement):
+                        return UNKNOWN
+                    key = self.evaluate(element.key, depth + 1)
+                    items.append((key, self.evaluate(element.value, depth + 1)))
+                return DictValue(tuple(items))
+            case cst.Call():
+                return self._evaluate_call(node, depth)
+            case cst.UnaryOperation(operator=cst.Minus(), expression=operand):
+                inner = self.evaluate(operand, depth + 1)
+                is_num = isinstance(inner, int | float) and not isinstance(inner, bool)
+                return -inner if is_num else UNKNOWN  # type: ignore[operator]
+            case cst.BinaryOperation():
+                return self._evaluate_binary(node, depth)
+            case cst.Lambda(body=body):
+                return LambdaValue(self.evaluate(body, depth + 1))
+        return UNKNOWN
+
+    def _evaluate_call(self, node: cst.Call, depth: int) -> Value:
+        args: list[Value] = []
+        kwargs: list[tuple[str, Value]] = []
+        for arg in node.args:
+            if arg.star:
+                return CallValue(self.qualify(node.func), (UNKNOWN,), ())
+            value = self.evaluate(arg.value, depth + 1)
+            if arg.keyword is not None:
+                kwargs.append((arg.keyword.value, value))
+            else:
+                args.append(value)
+        return CallValue(self.qualify(node.func), tuple(args), tuple(kwargs))
+
+    def _evaluate_binary(self, node: cst.BinaryOperation, depth: int) -> Value:
+        left = self.evaluate(node.left, depth + 1)
+        right = self.evaluate(node.right, depth + 1)
+        op = type(node.operator).__name__
+        numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (left, right))
+        if numeric:
+            return _arithmetic(op, left, right)  # type: ignore[arg-type]
+        symbol = {"BitOr": "|", "BitAnd": "&", "Add": "+", "Multiply": "*", "Power": "**"}
+        return OpValue(symbol.get(op, op), left, right)
+
+    # -- helpers for adapters ----------------------------------------------------------------
+    def module_functions(self) -> Iterator[FunctionInfo]:
+        return (f for f in self.functions if f.is_module_level)
+
+    def function(self, qualname: str) -> FunctionInfo | None:
+        return next((f for f in self.functions if f.qualname == qualname), None)
+
+    def import_insert_line(self) -> int:
+        """The line before which a new import goes: after the last module-level import."""
+        if self.import_statements:
+            return self.span(self.import_statements[-1]).end_line + 1
+        body = self.module.body
+        first = body[0] if body else None
+        if first is not None and _is_docstring(first):
+            return self.span(first).end_line + 1
+        return 1
+
+
+def _arithmetic(op: str, left: float, right: float) -> Value:
+    try:
+        match op:
+            case "Add":
+                return left + right
+            case "Subtract":
+                return left - right
+            case "Multiply":
+                return left * right
+            case "Divide":
+                return left / right
+            case "FloorDivide":
+                return left // right
+            case "Modulo":
+                return left % right
+            case "Power" if abs(right) <= 64:
+                return left**right
+    except (ZeroDivisionError, OverflowError):
+        return UNKNOWN
+    return UNKNOWN
+
+
+def _is_docstring(statement: cst.CSTNode) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, cst.SimpleString | cst.ConcatenatedString)
+    )
+
+
+class Collector(cst.CSTVisitor):
+    """The single walk: fills a FileContext and dispatches nodes to per-file check handlers."""
+
+    def __init__(self, context: FileContext, handlers: dict[type, list[NodeHandler]]) -> None:
+        self.context = context
+        self.handlers = handlers
+        self.functions: list[FunctionInfo] = []
+        self.classes: list[ClassInfo] = []
+        self.scopes: list[str] = []  # "class" / "function" markers, innermost last
+        self.statement_depth = 0
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        for handler in self.handlers.get(type(node), ()):
+            handler(node, self.context)
+        return super().on_visit(node)
+
+    # scopes -----------------------------------------------------------------------------------
+    def _qualname(self, name: str) -> str:
+        outer = self.classes[-1].qualname if self._in_class() else None
+        if self.scopes and self.scopes[-1] == "function":
+            outer = self.functions[-1].qualname
+        return f"{outer}.{name}" if outer else name
+
+    def _in_class(self) -> bool:
+        return bool(self.scopes) and self.scopes[-1] == "class"
+
+    def _at_module_level(self) -> bool:
+        return not self.scopes
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        ctx = self.context
+        class_name = self.classes[-1].qualname if self._in_class() else None
+        parent = self.functions[-1] if self.scopes and self.scopes[-1] == "function" else None
+        info = FunctionInfo(node, self._qualname(node.name.value), class_name, parent)
+        ctx.functions.append(info)
+        if self._at_module_level():
+            ctx.module_names.add(node.name.value)
+        elif class_name is not None:
+            self.classes[-1].methods[node.name.value] = info
+        self.functions.append(info)
+        self.scopes.append("function")
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.functions.pop()
+        self.scopes.pop()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        info = ClassInfo(node, self._qualname(node.name.value))
+        if self._at_module_level():
+            self.context.module_names.add(node.name.value)
+        elif self._in_class():
+            self.classes[-1].inner_classes[node.name.value] = info
+        self.context.classes[info.qualname] = info
+        self.classes.append(info)
+        self.scopes.append("class")
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.classes.pop()
+        self.scopes.pop()
+
+    # imports ----------------------------------------------------------------------------------
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        if self._at_module_level() and any(
+            isinstance(s, cst.Import | cst.ImportFrom) for s in node.body
+        ):
+            self.context.import_statements.append(node)
+
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            dotted = _dotted(alias.name)
+            if alias.asname is not None:
+                local = _dotted(alias.asname.name)
+                self.context.imports[local] = dotted
+            else:
+                head = dotted.split(".", 1)[0]
+                self.context.imports.setdefault(head, head)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if isinstance(node.names, cst.ImportStar):
+            return
+        base = "." * len(node.relative) + (_dotted(node.module) if node.module else "")
+        for alias in node.names:
+            name = _dotted(alias.name)
+            local = _dotted(alias.asname.name) if alias.asname is not None else name
+            joiner = "" if base.endswith(".") else "."
+            self.context.imports[local] = f"{base}{joiner}{name}" if base else name
+
+    # calls, assignments, loops ------------------------------------------------------------------
+    def visit_Call(self, node: cst.Call) -> None:
+        function = self.functions[-1] if self.functions else None
+        self.context.calls.append(CallInfo(node, function))
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        targets = tuple(t.target for t in node.targets)
+        self._record_assignment(targets, node.value, node)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._record_assignment((node.target,), node.value, node)
+
+    def _record_assignment(
+        self, targets: tuple[cst.BaseExpression, ...], value: cst.BaseExpression, node: cst.CSTNode
+    ) -> None:
+        ctx = self.context
+        function = self.functions[-1] if self.scopes and self.scopes[-1] == "function" else None
+        class_name = self.classes[-1].qualname if self._in_class() else None
+        ctx.assignments.append(AssignInfo(targets, value, node, function, class_name))
+        for target in targets:
+            if not isinstance(target, cst.Name):
+                continue
+            if self._at_module_level():
+                ctx.module_names.add(target.value)
+                ctx.constants[target.value] = value
+            elif class_name is not None:
+                self.classes[-1].attributes[target.value] = value
+
+    def visit_While(self, node: cst.While) -> None:
+        self.context.loops.append(LoopInfo(node, self.functions[-1] if self.functions else None))
+
+    def visit_For(self, node: cst.For) -> None:
+        self.context.loops.append(LoopInfo(node, self.functions[-1] if self.functions else None))
+
+
+def _dotted(node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted(node.value)}.{node.attr.value}"
+    return ""
+
+
+def build_context(
+    path: str, source: str, module: cst.Module, handlers: dict[type, list[NodeHandler]]
+) -> FileContext:
+    context = FileContext(path, source, module)
+    module.visit(Collector(context, handlers))
+    return context

@@ -1,0 +1,164 @@
+"""The per-file part of the job model: what one file says, before any other file is read.
+
+The per-file phase is a pure function of a file's bytes and the config; it returns these facts
+(and the findings of per-file checks). Everything that needs another module -- which object
+``app`` is when it was imported, the app config that applies to a task, which function an RQ
+enqueue names -- is decided later by the project index from these facts alone. Plain frozen
+values only: they cross the process pool and are what a cache stores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from retrylint.findings import Finding
+from retrylint.model import Job, Span
+from retrylint.values import Located, Value
+
+
+@dataclass(frozen=True)
+class CallShape:
+    """Where a call's arguments are, so a fix can add or replace a keyword argument.
+
+    ``args_end`` is the position just after the last argument (or just after ``(``), where a new
+    keyword is inserted; ``called`` is False for a bare decorator (``@app.task``), which a fix
+    turns into a call.
+    """
+
+    span: Span
+    called: bool
+    args_end: Span | None
+    has_args: bool
+    keyword_spans: tuple[tuple[str, Span], ...] = ()
+
+    def keyword_span(self, name: str) -> Span | None:
+        return next((span for key, span in self.keyword_spans if key == name), None)
+
+
+@dataclass(frozen=True)
+class ObjectFact:
+    """A module-level name bound to a framework object: ``app = Celery(...)``, ``huey = RedisHuey()``."""
+
+    name: str
+    kind: str  # celery-app, huey, dramatiq-broker, taskiq-broker, rq-queue, arq-worker-settings ...
+    framework: str
+    span: Span
+    constructor: Located | None = None
+
+
+@dataclass(frozen=True)
+class JobDef:
+    """A job definition in this file.
+
+    ``framework`` is None when it depends on what ``receiver`` (the qualified name of ``X`` in
+    ``@X.task``) turns out to be; the project index resolves it. ``options`` are the keyword
+    arguments or class attributes that configure it, with their nodes.
+    """
+
+    function: str  # qualname of the function (or class) within the module
+    name: str | None  # an explicit name= / actor_name=; None means the framework's default name
+    kind: str
+    span: Span  # the function or class name
+    framework: str | None = None
+    receiver: str | None = None
+    decorator: CallShape | None = None
+    options: tuple[tuple[str, Located], ...] = ()
+    data: tuple[
+        tuple[str, Any], ...
+    ] = ()  # adapter-specific facts (bind=True, self.retry calls ...)
+
+    def option(self, key: str) -> Located | None:
+        return next((value for name, value in self.options if name == key), None)
+
+    def datum(self, key: str, fallback: Any = None) -> Any:
+        return next((value for name, value in self.data if name == key), fallback)
+
+
+@dataclass(frozen=True)
+class CallFact:
+    """A call that invokes or enqueues a job, or configures an app/broker at run time.
+
+    ``target`` is the qualified name of what is invoked (``$.send_email`` for
+    ``send_email.delay()``), the enqueued function for RQ, or a task name string for
+    ``send_task``; ``receiver`` is the qualified object the method is called on.
+    """
+
+    method: str
+    target: str | None
+    span: Span
+    receiver: str | None = None
+    args: tuple[Located, ...] = ()
+    keywords: tuple[tuple[str, Located], ...] = ()
+    shape: CallShape | None = None
+    function: str | None = None  # the enclosing function's qualname
+    framework: str | None = None
+
+    def keyword(self, key: str) -> Located | None:
+        return next((value for name, value in self.keywords if name == key), None)
+
+
+@dataclass(frozen=True)
+class ConfigFact:
+    """A piece of app- or broker-level configuration: ``app.conf.task_acks_late = True``.
+
+    ``scope`` is the qualified object it configures (``$.app``), or a namespace such as
+    ``settings:CELERY`` for Django-style settings modules.
+    """
+
+    framework: str
+    key: str
+    value: Located
+    scope: str | None = None
+
+
+@dataclass(frozen=True)
+class HookFact:
+    """A failure hook wired somewhere: a signal handler, an ``on_failure`` override, a middleware."""
+
+    framework: str
+    kind: str
+    target: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """A ``# noqa`` or ``# retrylint: ignore[...]`` comment; ``codes`` None means all codes."""
+
+    line: int
+    codes: tuple[str, ...] | None
+    kind: str  # "noqa" or "retrylint"
+    span: Span  # the comment itself
+    comment: str  # the comment's text
+    code_end: int  # 1-based column where the blanks before the comment start
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """Everything the per-file phase learned about one file."""
+
+    imports: tuple[tuple[str, str], ...] = ()
+    module_names: tuple[str, ...] = ()
+    constants: tuple[tuple[str, Value], ...] = ()  # module-level NAME = <literal>
+    objects: tuple[ObjectFact, ...] = ()
+    job_defs: tuple[JobDef, ...] = ()
+    calls: tuple[CallFact, ...] = ()
+    configs: tuple[ConfigFact, ...] = ()
+    hooks: tuple[HookFact, ...] = ()
+    jobs: tuple[Job, ...] = ()  # jobs complete within the file (retry loops, decorators)
+    suppressions: tuple[Suppression, ...] = ()
+    ignore_file: bool = False
+    statement_starts: tuple[tuple[int, int], ...] = ()  # (line, first line of its statement)
+    import_insert_line: int = 1
+    data: tuple[tuple[str, Any], ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """The per-file phase's output for one path: facts, findings, or why it could not be read."""
+
+    path: str
+    facts: FileFacts | None
+    findings: tuple[Finding, ...] = ()
+    error: str | None = None  # an I/O problem: the file was not checked

@@ -1,0 +1,82 @@
+"""Framework adapters: one module per framework, each translating its syntax into the job model.
+
+An adapter module provides two functions:
+
+- ``extract(ctx: FileContext, sink: FactSink) -> None`` -- the per-file part. It reads the
+  file's one-pass index (never walks the tree again) and records job definitions, call sites,
+  app configuration and hooks as plain facts.
+- ``build_jobs(project: ProjectIndex) -> Iterable[Job]`` -- the project part. With every file's
+  facts in hand it resolves imports, applies app config and framework defaults, and returns
+  finished ``Job`` objects with an effective ``RetryPolicy``.
+
+Adding a framework is adding one module to ``ADAPTERS``; every rule then applies to it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from functools import cache
+from types import ModuleType
+from typing import Any
+
+from retrylint.facts import CallFact, ConfigFact, FileFacts, HookFact, JobDef, ObjectFact
+from retrylint.model import Job
+
+ADAPTERS: tuple[str, ...] = (
+    "calls",
+    "celery",
+    "rq",
+    "dramatiq",
+    "huey",
+    "arq",
+    "taskiq",
+    "tenacity",
+    "backoff",
+    "stamina",
+    "retrying",
+    "loops",
+)
+
+
+@cache
+def adapter_modules() -> tuple[ModuleType, ...]:
+    """The adapter modules that exist, in a fixed order (so output order is deterministic)."""
+    modules = []
+    for name in ADAPTERS:
+        try:
+            modules.append(importlib.import_module(f"retrylint.frameworks.{name}"))
+        except ModuleNotFoundError as error:
+            if error.name != f"retrylint.frameworks.{name}":
+                raise
+    return tuple(modules)
+
+
+@dataclass
+class FactSink:
+    """Where adapters put what they find in one file; frozen into ``FileFacts`` at the end."""
+
+    objects: list[ObjectFact] = field(default_factory=list)
+    job_defs: list[JobDef] = field(default_factory=list)
+    calls: list[CallFact] = field(default_factory=list)
+    configs: list[ConfigFact] = field(default_factory=list)
+    hooks: list[HookFact] = field(default_factory=list)
+    jobs: list[Job] = field(default_factory=list)
+    data: list[tuple[str, Any]] = field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return not (
+            self.objects or self.job_defs or self.calls or self.configs or self.hooks or self.jobs
+        )
+
+    def into_facts(self, **common: Any) -> FileFacts:
+        return FileFacts(
+            objects=tuple(self.objects),
+            job_defs=tuple(self.job_defs),
+            calls=tuple(self.calls),
+            configs=tuple(self.configs),
+            hooks=tuple(self.hooks),
+            jobs=tuple(self.jobs),
+            data=tuple(self.data),
+            **common,
+        )

@@ -1,0 +1,112 @@
+"""Invocation sites shared by every framework: ``x.delay()``, ``q.enqueue(f)``, ``a.send()``.
+
+Per file we cannot know whether ``send_email`` (imported) is a Celery task, a Dramatiq actor or
+a Huey task, so every call through a known invocation method is recorded once, framework-neutral;
+``retrylint.linking`` attaches it to the job its target resolves to, and the RQ adapter reads
+the ``enqueue*`` ones to build RQ jobs and their per-site policies.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from retrylint.context import FileContext
+from retrylint.facts import CallFact
+from retrylint.frameworks import FactSink
+from retrylint.frameworks.common import call_shape, keyword_options, positional_args
+
+# Methods whose receiver is the job itself.
+JOB_METHODS = frozenset(
+    {
+        "delay",
+        "apply_async",
+        "s",
+        "si",
+        "signature",
+        "subtask",
+        "map",
+        "starmap",
+        "chunks",
+        "send",
+        "send_with_options",
+        "message",
+        "message_with_options",
+        "kiq",
+        "kicker",
+        "schedule",
+        "call_local",
+        "enqueue",
+    }
+)
+# Methods whose first argument names the job (a function, a dotted string, or a task name).
+BY_ARGUMENT_METHODS = frozenset(
+    {
+        "enqueue",
+        "enqueue_call",
+        "enqueue_in",
+        "enqueue_at",
+        "prepare_data",
+        "send_task",
+        "enqueue_job",
+        "signature",
+    }
+)
+# enqueue_in / enqueue_at take the time first, the function second.
+_FUNCTION_ARGUMENT = {"enqueue_in": 1, "enqueue_at": 1}
+
+
+def extract(ctx: FileContext, sink: FactSink) -> None:
+    for info in ctx.calls:
+        node = info.node
+        func = node.func
+        if not isinstance(func, cst.Attribute):
+            continue
+        method = func.attr.value
+        if method not in JOB_METHODS and method not in BY_ARGUMENT_METHODS:
+            continue
+        receiver = ctx.qualify(func.value)
+        args = positional_args(ctx, node)
+        target = _argument_target(method, args, node, ctx)
+        if target is None:
+            if method not in JOB_METHODS or receiver is None:
+                continue
+            target, receiver = receiver, None
+        sink.calls.append(
+            CallFact(
+                method=method,
+                target=target,
+                span=ctx.span(node),
+                receiver=receiver,
+                args=args,
+                keywords=keyword_options(ctx, node),
+                shape=call_shape(ctx, node),
+                function=info.function.qualname if info.function else None,
+            )
+        )
+
+
+def _argument_target(method: str, args: tuple, node: cst.Call, ctx: FileContext) -> str | None:
+    """What a by-argument call names: ``q.enqueue(send)`` -> ``$.send``; ``send_task("a.b")``."""
+    if method not in BY_ARGUMENT_METHODS:
+        return None
+    index = _FUNCTION_ARGUMENT.get(method, 0)
+    keyword = {"enqueue_call": "func", "send_task": "name", "signature": "varies"}.get(method)
+    expression: cst.BaseExpression | None = None
+    for arg in node.args:
+        if arg.keyword is not None and arg.keyword.value in ("f", "func", keyword):
+            expression = arg.value
+    positional = [a.value for a in node.args if a.keyword is None and not a.star]
+    if expression is None and index < len(positional):
+        expression = positional[index]
+    if expression is None:
+        return None
+    if isinstance(expression, cst.SimpleString | cst.ConcatenatedString):
+        value = expression.evaluated_value
+        return value if isinstance(value, str) else None
+    if method in ("signature", "send_task", "enqueue_job"):
+        return None  # these take names; a variable name is not a job reference
+    return ctx.qualify(expression)
+
+
+def build_jobs(project: object) -> tuple:
+    return ()

@@ -1,0 +1,183 @@
+"""The project index: every file's facts under its module name, and name resolution across them.
+
+Adapters ask it what a name means: ``$.app`` in ``shop/tasks.py`` is ``shop.tasks.app``;
+``.celery.app`` imported by ``shop/tasks.py`` is ``shop.celery.app``; ``shop.send_email``
+re-exported by ``shop/__init__.py`` is ``shop.emails.send_email``. Module names come from the
+file system (nearest folder without ``__init__.py``), which also covers ``src/`` layouts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from retrylint.context import SELF_MODULE
+from retrylint.facts import CallFact, ConfigFact, FileFacts, HookFact, JobDef, ObjectFact
+from retrylint.model import UNKNOWN
+from retrylint.values import Value
+
+_MAX_RESOLVE_DEPTH = 16
+
+
+@dataclass(frozen=True)
+class ModuleFacts:
+    """One analysed file, under its module name."""
+
+    module: str
+    path: str
+    is_package: bool
+    facts: FileFacts
+
+    @cached_property
+    def imports(self) -> dict[str, str]:
+        return dict(self.facts.imports)
+
+    @cached_property
+    def names(self) -> frozenset[str]:
+        return frozenset(self.facts.module_names)
+
+    @property
+    def package(self) -> str:
+        return self.module if self.is_package else self.module.rpartition(".")[0]
+
+
+def module_name_for(path: Path) -> tuple[str, bool]:
+    """(dotted module name, is a package ``__init__``) from the folder layout.
+
+    Walks up while the folder holds an ``__init__.py``; the first folder without one is the
+    import root (a project root, ``src/``, a scripts folder).
+    """
+    absolute = path.resolve() if path.exists() else path.absolute()
+    parts = [absolute.stem]
+    is_package = absolute.name == "__init__.py"
+    folder = absolute.parent
+    while (folder / "__init__.py").is_file() and folder.parent != folder:
+        parts.append(folder.name)
+        folder = folder.parent
+    parts.reverse()
+    if is_package:
+        parts.pop()
+    return ".".join(parts) or absolute.parent.name, is_package
+
+
+class ProjectIndex:
+    """All files' facts, queried by adapters (build_jobs) and project-level checks."""
+
+    def __init__(self, modules: Iterable[ModuleFacts]) -> None:
+        self.modules: dict[str, ModuleFacts] = {}
+        self.by_path: dict[str, ModuleFacts] = {}
+        for module in modules:
+            # Two files with the same module name (scripts in different folders): keep both by
+            # path, and the first by name; name resolution between them is ambiguous anyway.
+            self.modules.setdefault(module.module, module)
+            self.by_path[module.path] = module
+
+    def __iter__(self) -> Iterator[ModuleFacts]:
+        return iter(self.by_path.values())
+
+    # -- names ----------------------------------------------------------------------------------
+    def absolute(self, name: str, module: ModuleFacts) -> str:
+        """Replace ``$`` and relative prefixes with real module names (no re-export following)."""
+        if name == SELF_MODULE or name.startswith(SELF_MODULE + "."):
+            return module.module + name[len(SELF_MODULE) :]
+        if name.startswith("."):
+            stripped = name.lstrip(".")
+            level = len(name) - len(stripped)
+            base = module.package.split(".") if module.package else []
+            if level > 1:
+                base = base[: len(base) - (level - 1)]
+            return ".".join([*base, stripped] if stripped else base)
+        return name
+
+    def canonical(self, name: str, module: ModuleFacts | None = None) -> str:
+        """The defining location of ``name``, following imports and re-exports in the project."""
+        current = self.absolute(name, module) if module else name
+        for _ in range(_MAX_RESOLVE_DEPTH):
+            step = self._resolve_once(current)
+            if step is None or step == current:
+                return current
+            current = step
+        return current
+
+    def _resolve_once(self, name: str) -> str | None:
+        parts = name.split(".")
+        for split in range(len(parts) - 1, 0, -1):
+            owner = self.modules.get(".".join(parts[:split]))
+            if owner is None:
+                continue
+            head, rest = parts[split], parts[split + 1 :]
+            if head in owner.imports:
+                target = self.absolute(owner.imports[head], owner)
+                return ".".join([target, *rest])
+            return None
+        return None
+
+    def split(self, name: str) -> tuple[ModuleFacts, str] | None:
+        """(module, attribute path) for a canonical name whose module is in the project."""
+        parts = name.split(".")
+        for split in range(len(parts) - 1, 0, -1):
+            owner = self.modules.get(".".join(parts[:split]))
+            if owner is not None:
+                return owner, ".".join(parts[split:])
+        return None
+
+    def object(
+        self, name: str, module: ModuleFacts | None = None
+    ) -> tuple[ModuleFacts, ObjectFact] | None:
+        """The framework object (app, broker, queue) a name refers to, if the project defines it."""
+        found = self.split(self.canonical(name, module))
+        if found is None:
+            return None
+        owner, attribute = found
+        for fact in owner.facts.objects:
+            if fact.name == attribute:
+                return owner, fact
+        return None
+
+    def constant(self, name: str, module: ModuleFacts | None = None) -> Value:
+        found = self.split(self.canonical(name, module))
+        if found is None:
+            return UNKNOWN
+        owner, attribute = found
+        return dict(owner.facts.constants).get(attribute, UNKNOWN)
+
+    # -- facts ----------------------------------------------------------------------------------
+    def job_defs(self) -> Iterator[tuple[ModuleFacts, JobDef]]:
+        for module in self:
+            for job_def in module.facts.job_defs:
+                yield module, job_def
+
+    def calls(self) -> Iterator[tuple[ModuleFacts, CallFact]]:
+        for module in self:
+            for call in module.facts.calls:
+                yield module, call
+
+    def configs(self, framework: str) -> Iterator[tuple[ModuleFacts, ConfigFact]]:
+        for module in self:
+            for config in module.facts.configs:
+                if config.framework == framework:
+                    yield module, config
+
+    def hooks(self, framework: str | None = None) -> Iterator[tuple[ModuleFacts, HookFact]]:
+        for module in self:
+            for hook in module.facts.hooks:
+                if framework is None or hook.framework == framework:
+                    yield module, hook
+
+    def objects(self, framework: str | None = None) -> Iterator[tuple[ModuleFacts, ObjectFact]]:
+        for module in self:
+            for fact in module.facts.objects:
+                if framework is None or fact.framework == framework:
+                    yield module, fact
+
+    @cached_property
+    def frameworks_imported(self) -> frozenset[str]:
+        """Top-level packages imported anywhere: a tie-breaker when a receiver is unresolvable."""
+        roots = set()
+        for module in self:
+            for _, target in module.facts.imports:
+                if not target.startswith("."):
+                    roots.add(target.split(".", 1)[0])
+        return frozenset(roots)
