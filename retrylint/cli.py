@@ -1,0 +1,333 @@
+"""The `retrylint` command line: check, jobs, rules, explain.
+
+Start-up stays light: this module imports click and the package version only; rich, libcst and
+the engine are imported inside the commands, so `retrylint --version` and `--help` are instant.
+
+Exit codes: 0 clean, 1 findings (at or above `fail-on`), 2 usage, config or internal error, or a
+file that could not be checked.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+import click
+
+from retrylint import __version__
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from retrylint.catalog import Catalog
+    from retrylint.config import Config
+    from retrylint.engine import RunResult
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _split(values: Iterable[str]) -> tuple[str, ...]:
+    """``--select RL1,RL2 --select RL3`` -> ("RL1", "RL2", "RL3")."""
+    return tuple(
+        part.strip().upper() for value in values for part in value.split(",") if part.strip()
+    )
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"retrylint: error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def _console(no_color: bool, stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(no_color=no_color or None, stderr=stderr, highlight=False, soft_wrap=True)
+
+
+@dataclass
+class Session:
+    """What every analysing command needs: config, catalog, the selected rules, the files."""
+
+    config: Config
+    catalog: Catalog
+    selected: frozenset[str]
+    files: list[str]
+    errors: list[tuple[str, str]]
+
+
+def _start_folder(paths: Sequence[str], stdin_filename: str | None) -> Path:
+    """Where to look for a config: the common folder of the paths checked."""
+    anchors = [Path(stdin_filename)] if stdin_filename else []
+    anchors += [Path(p) for p in paths if p != "-"]
+    if not anchors:
+        return Path.cwd()
+    folders = [(a if a.is_dir() else a.parent).resolve() for a in anchors]
+    return Path(os.path.commonpath([str(f) for f in folders]))
+
+
+def _open_session(
+    paths: Sequence[str],
+    *,
+    config_path: str | None,
+    select: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    stdin_filename: str | None = None,
+) -> Session:
+    from retrylint.catalog import CatalogError, load_catalog
+    from retrylint.config import ConfigError, load_config
+    from retrylint.discovery import discover
+
+    try:
+        catalog = load_catalog()
+        start = _start_folder(paths, stdin_filename)
+        config = load_config(start, Path(config_path) if config_path else None)
+        config = config.with_overrides(
+            select=select or None, extend_select=extend_select, ignore=ignore
+        )
+    except (ConfigError, CatalogError) as error:
+        _fail(str(error))
+    selectors = [*(config.select or ()), *config.extend_select, *config.ignore]
+    for _, codes in config.per_file_ignores:
+        selectors.extend(codes)
+    from_cli = set(select + extend_select + ignore)
+    for selector in selectors:
+        if not catalog.matching(selector):
+            where = "command line" if selector in from_cli else str(config.path)
+            _fail(f"{where}: unknown rule selector {selector!r}; see `retrylint rules`")
+    selected = frozenset(
+        rule.code for rule in catalog if config.is_selected(rule.code, rule.enabled_by_default)
+    )
+    file_paths = [p for p in paths if p != "-"]
+    discovery = discover([Path(p) for p in file_paths], config) if file_paths else None
+    files = [str(p) for p in discovery.files] if discovery else []
+    errors = [(str(p), m) for p, m in discovery.errors] if discovery else []
+    return Session(config, catalog, selected, files, errors)
+
+
+_COMMON_OPTIONS = (
+    click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False),
+        help="Config file (pyproject.toml or retrylint.toml).",
+    ),
+    click.option(
+        "--select",
+        multiple=True,
+        help="Rule codes or prefixes to check, replacing the config's (RL1,RL301).",
+    ),
+    click.option(
+        "--extend-select", multiple=True, help="Rule codes or prefixes to add to the selection."
+    ),
+    click.option("--ignore", multiple=True, help="Rule codes or prefixes to leave out."),
+    click.option("--no-color", is_flag=True, help="Never colour the output."),
+)
+
+
+def _common(function: F) -> F:
+    for option in reversed(_COMMON_OPTIONS):
+        function = option(function)
+    return function
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="retrylint")
+def main() -> None:
+    """Find background jobs that fail quietly: unbounded retries, swallowed errors,
+    double side effects on retry, and secrets in job payloads."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@_common
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain.")
+@click.option("--statistics", is_flag=True, help="Print a count per rule instead of each finding.")
+@click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
+@click.option("--stdin-filename", help="The file name to report for source read from stdin (`-`).")
+def check(
+    paths: tuple[str, ...],
+    config_path: str | None,
+    select: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    no_color: bool,
+    output_format: str,
+    exit_zero: bool,
+    statistics: bool,
+    quiet: bool,
+    stdin_filename: str | None,
+) -> None:
+    """Check PATHS (default: the current folder) for job code that fails quietly.
+
+    Use `-` to read one file from stdin (name it with --stdin-filename).
+    """
+    from retrylint.engine import run
+
+    paths = paths or (".",)
+    session = _open_session(
+        paths,
+        config_path=config_path,
+        select=_split(select),
+        extend_select=_split(extend_select),
+        ignore=_split(ignore),
+        stdin_filename=stdin_filename,
+    )
+    stdin = None
+    if "-" in paths:
+        stdin = (stdin_filename or "-", sys.stdin.buffer.read())
+    result = run(session.files, session.config, session.selected, stdin=stdin)
+    errors = session.errors + result.errors
+    _report(result, errors, output_format, statistics=statistics, quiet=quiet, no_color=no_color)
+    sys.exit(_exit_code(result, errors, session.config, exit_zero))
+
+
+def _report(
+    result: RunResult,
+    errors: list[tuple[str, str]],
+    output_format: str,
+    *,
+    statistics: bool,
+    quiet: bool,
+    no_color: bool,
+) -> None:
+    if output_format == "json":
+        from retrylint.reporters.json_report import render
+
+        click.echo(render(result.findings, result.files, errors))
+        return
+    from retrylint.reporters.text import (
+        print_errors,
+        print_findings,
+        statistics_table,
+        summary_line,
+    )
+
+    console = _console(no_color)
+    if statistics:
+        if result.findings:
+            console.print(statistics_table(result.findings))
+    else:
+        print_findings(console, result.findings, unsafe_allowed=False)
+    print_errors(_console(no_color, stderr=True), errors)
+    if not quiet:
+        for path, why in result.skipped:
+            console.print(f"note: {path}: {why}", highlight=False)
+        console.print(summary_line(result.findings, result.files, unsafe_allowed=False))
+
+
+def _exit_code(
+    result: RunResult, errors: list[tuple[str, str]], config: Config, exit_zero: bool
+) -> int:
+    from retrylint.catalog import SEVERITY_ORDER
+
+    if errors:
+        return EXIT_ERROR
+    threshold = SEVERITY_ORDER[config.fail_on]
+    failing = [f for f in result.findings if SEVERITY_ORDER.get(f.severity, 3) >= threshold]
+    return EXIT_FINDINGS if failing and not exit_zero else EXIT_CLEAN
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--no-color", is_flag=True, help="Never colour the output.")
+def jobs(
+    paths: tuple[str, ...], config_path: str | None, output_format: str, no_color: bool
+) -> None:
+    """List every job found in PATHS with its effective retry policy."""
+    from retrylint.engine import run
+    from retrylint.reporters.jobs_report import jobs_table, render_jobs_json
+
+    paths = paths or (".",)
+    session = _open_session(paths, config_path=config_path, select=(), extend_select=(), ignore=())
+    result = run(session.files, session.config, frozenset())
+    errors = session.errors + result.errors
+    if output_format == "json":
+        click.echo(render_jobs_json(result.jobs))
+    else:
+        console = _console(no_color)
+        console.print(jobs_table(result.jobs))
+        console.print(
+            f"{len(result.jobs)} job{'s' if len(result.jobs) != 1 else ''} in {result.files} files."
+        )
+    if errors:
+        from retrylint.reporters.text import print_errors
+
+        print_errors(_console(no_color, stderr=True), errors)
+        sys.exit(EXIT_ERROR)
+
+
+@main.command()
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--all", "show_all", is_flag=True, help="Also list rules that are off by default.")
+@click.option("--no-color", is_flag=True, help="Never colour the output.")
+def rules(output_format: str, show_all: bool, no_color: bool) -> None:
+    """List the rules: code, name, severity, fix class."""
+    import json
+
+    from rich.table import Table
+
+    from retrylint.catalog import load_catalog
+    from retrylint.explain import rules_table_rows
+
+    catalog = load_catalog()
+    wanted = {r.code for r in catalog if show_all or r.enabled_by_default}
+    rows = [row for row in rules_table_rows(catalog) if row[0] in wanted]
+    if output_format == "json":
+        keys = ("code", "name", "severity", "fix", "summary")
+        click.echo(json.dumps([dict(zip(keys, row, strict=True)) for row in rows], indent=2))
+        return
+    table = Table(box=None, header_style="bold")
+    for column in ("code", "name", "severity", "fix", "summary"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    _console(no_color).print(table)
+
+
+@main.command()
+@click.argument("code")
+@click.option("--no-color", is_flag=True, help="Print plain Markdown.")
+def explain(code: str, no_color: bool) -> None:
+    """Explain one rule: what it finds, why it matters, how to fix it (CODE or name)."""
+    from retrylint.catalog import load_catalog
+    from retrylint.explain import render_rule
+
+    rule = load_catalog().get(code)
+    if rule is None:
+        _fail(f"unknown rule {code!r}; see `retrylint rules`")
+    text = render_rule(rule)
+    console = _console(no_color)
+    if no_color or not console.is_terminal:
+        click.echo(text)
+    else:
+        from rich.markdown import Markdown
+
+        console.print(Markdown(text))

@@ -1,0 +1,273 @@
+"""The pipeline, top to bottom: files -> CST -> job model -> findings.
+
+1. ``analyse_source`` (per file, in worker processes): decode, parse once with libcst, walk once
+   (the collector plus every per-file check's handlers), let each adapter read the index, run
+   per-file checks, scan suppression comments. A pure function of the bytes and the settings.
+2. ``build_project`` (in the main process): put every file's facts under its module name and let
+   each adapter resolve jobs across modules.
+3. ``run``: project-level rules over the job model, then suppressions, per-file-ignores and
+   unused-suppression reports, sorted for deterministic output.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from retrylint.config import Config
+from retrylint.facts import FileFacts, FileResult
+from retrylint.findings import Finding
+from retrylint.model import Job
+from retrylint.source import SourceDecodeError, SourceText, decode_source
+
+# Fewer files than this are analysed in-process: a pool's start-up costs more than it saves.
+PARALLEL_THRESHOLD = 24
+# libcst needs 300-650 bytes of memory per source byte while parsing: generated files larger
+# than this are skipped (and said so) rather than risking the machine's memory.
+MAX_FILE_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    """What the per-file phase depends on besides the bytes: picklable, part of a cache key."""
+
+    config: Config
+    selected: frozenset[str]
+
+
+@dataclass
+class RunResult:
+    findings: list[Finding]
+    jobs: list[Job]
+    errors: list[tuple[str, str]]  # (path, message): files that could not be checked
+    files: int
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why) not analysed
+    sources: dict[str, SourceText] = field(default_factory=dict)
+
+
+def analyse_source(path: str, data: bytes, settings: AnalysisSettings) -> FileResult:
+    """The per-file phase for one file's bytes. Never raises for bad input."""
+    from retrylint.checks.rl001 import syntax_error
+
+    try:
+        source = decode_source(data)
+    except SourceDecodeError as error:
+        return FileResult(path, None, (syntax_error(path, str(error)),))
+    try:
+        module = _parse(source.text)
+    except Exception as error:  # libcst.ParserSyntaxError, RecursionError on deep nesting
+        return FileResult(path, None, (_syntax_error_finding(path, error),))
+    return _analyse_module(path, source, module, settings)
+
+
+def _parse(text: str) -> object:
+    import libcst
+
+    return libcst.parse_module(text)
+
+
+def _syntax_error_finding(path: str, error: Exception) -> Finding:
+    from retrylint.checks.rl001 import syntax_error
+
+    line = getattr(error, "raw_line", None) or getattr(error, "line", None) or 1
+    column = getattr(error, "raw_column", None) or getattr(error, "column", None) or 0
+    message = getattr(error, "message", None) or str(error).splitlines()[0]
+    if isinstance(error, RecursionError):
+        message = "too deeply nested to parse"
+    return syntax_error(path, f"SyntaxError: {message}", int(line), int(column) + 1)
+
+
+def _analyse_module(
+    path: str, source: SourceText, module: object, settings: AnalysisSettings
+) -> FileResult:
+    from retrylint.checks import rule_module
+    from retrylint.context import build_context
+    from retrylint.frameworks import FactSink, adapter_modules
+    from retrylint.suppressions import scan_comments
+    from retrylint.values import Value
+
+    file_checks = [
+        check_class()
+        for code in sorted(settings.selected)
+        if (rule := rule_module(code)) is not None
+        and (check_class := getattr(rule, "FileCheck", None)) is not None
+    ]
+    handlers: dict[type, list] = {}
+    for check in file_checks:
+        for node_type, handler in check.handlers().items():
+            handlers.setdefault(node_type, []).append(handler)
+    ctx = build_context(path, source.text, module, handlers)  # type: ignore[arg-type]
+    sink = FactSink()
+    for adapter in adapter_modules():
+        adapter.extract(ctx, sink)
+    findings: list[Finding] = []
+    for check in file_checks:
+        findings.extend(check.findings(ctx))
+    comments = scan_comments(source.text)
+    constants: list[tuple[str, Value]] = []
+    for name, expression in ctx.constants.items():
+        value = ctx.evaluate(expression)
+        if isinstance(value, int | float | str | bool | tuple) or value is None:
+            constants.append((name, value))
+    facts = sink.into_facts(
+        imports=tuple(sorted(ctx.imports.items())),
+        module_names=tuple(sorted(ctx.module_names)),
+        constants=tuple(constants),
+        suppressions=comments.suppressions,
+        ignore_file=comments.ignore_file,
+        statement_starts=comments.statement_starts,
+        import_insert_line=ctx.import_insert_line() if not sink.is_empty() else 1,
+    )
+    return FileResult(path, facts, tuple(findings))
+
+
+def _analyse_path(item: tuple[str, AnalysisSettings]) -> FileResult:
+    path, settings = item
+    try:
+        size = os.stat(path).st_size
+        if size > MAX_FILE_BYTES:
+            return FileResult(path, None, error=f"skipped: {size} bytes, larger than the limit")
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except IsADirectoryError:
+        return FileResult(path, None, error="is a directory, not a file")
+    except OSError as error:
+        return FileResult(path, None, error=error.strerror or str(error))
+    return _analyse_guarded(path, data, settings)
+
+
+def _analyse_guarded(path: str, data: bytes, settings: AnalysisSettings) -> FileResult:
+    """Bad input never stops the run; neither does a bug in one adapter on one file."""
+    try:
+        return analyse_source(path, data, settings)
+    except Exception as error:  # an internal error: report it against the file, go on
+        return FileResult(path, None, error=f"internal error: {type(error).__name__}: {error}")
+
+
+def analyse_files(paths: Sequence[str], settings: AnalysisSettings) -> list[FileResult]:
+    """Per-file phase over many files, on every core when there are enough of them."""
+    items = [(path, settings) for path in paths]
+    workers = min(os.cpu_count() or 1, 8)
+    if len(items) < PARALLEL_THRESHOLD or workers < 2:
+        return [_analyse_path(item) for item in items]
+    context = multiprocessing.get_context("fork") if sys.platform == "linux" else None
+    chunksize = max(1, len(items) // (workers * 8))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return list(pool.map(_analyse_path, items, chunksize=chunksize))
+
+
+def build_project(results: Iterable[FileResult], module_names: dict[str, str] | None = None):
+    """The project index and every job, from the per-file facts."""
+    from retrylint.frameworks import adapter_modules
+    from retrylint.linking import link_call_sites
+    from retrylint.project import ModuleFacts, ProjectIndex, module_name_for
+
+    modules = []
+    for result in results:
+        if result.facts is None:
+            continue
+        if module_names and result.path in module_names:
+            name, is_package = module_names[result.path], result.path.endswith("__init__.py")
+        else:
+            name, is_package = module_name_for(Path(result.path))
+        modules.append(ModuleFacts(name, result.path, is_package, result.facts))
+    index = ProjectIndex(modules)
+    jobs: list[Job] = []
+    for module in index:
+        jobs.extend(_file_jobs(module.module, module.path, module.facts))
+    for adapter in adapter_modules():
+        jobs.extend(adapter.build_jobs(index))
+    jobs = link_call_sites(index, jobs)
+    jobs.sort(key=lambda job: (job.path, job.span.line, job.span.column, job.qualname))
+    return index, jobs
+
+
+def _file_jobs(module: str, path: str, facts: FileFacts) -> Iterable[Job]:
+    """Jobs an adapter could finish inside one file: qualify them with the module name."""
+    for job in facts.jobs:
+        yield replace(job, qualname=f"{module}.{job.qualname}", path=path)
+
+
+def run(
+    paths: Sequence[str],
+    config: Config,
+    selected: frozenset[str],
+    *,
+    stdin: tuple[str, bytes] | None = None,
+    module_names: dict[str, str] | None = None,
+) -> RunResult:
+    """Check ``paths`` (and stdin's bytes under a file name): findings, jobs and file errors."""
+    from retrylint.checks import Project, rule_module
+
+    settings = AnalysisSettings(config, selected)
+    results = analyse_files(paths, settings)
+    if stdin is not None:
+        results.append(_analyse_guarded(stdin[0], stdin[1], settings))
+    errors = [(r.path, r.error) for r in results if r.error and not r.error.startswith("skipped")]
+    skipped = [(r.path, r.error) for r in results if r.error and r.error.startswith("skipped")]
+    index, jobs = build_project(results, module_names)
+    project = Project(index, tuple(jobs), config)
+    findings: list[Finding] = [f for r in results for f in r.findings]
+    for code in sorted(selected):
+        rule = rule_module(code)
+        if rule is not None and hasattr(rule, "check_project"):
+            findings.extend(rule.check_project(project))
+    findings = _filter(findings, results, config, selected)
+    findings.sort(key=Finding.sort_key)
+    return RunResult(findings, jobs, errors, len(results), skipped)
+
+
+def _filter(
+    findings: list[Finding],
+    results: Sequence[FileResult],
+    config: Config,
+    selected: frozenset[str],
+) -> list[Finding]:
+    """Selection, per-file-ignores, suppression comments, and RL002 for unused suppressions."""
+    from retrylint.catalog import load_catalog
+    from retrylint.checks.rl002 import unused_suppressions
+    from retrylint.suppressions import SuppressionMap
+
+    by_path: dict[str, list[Finding]] = {}
+    for finding in findings:
+        if finding.code in selected:
+            by_path.setdefault(finding.path, []).append(finding)
+    known = frozenset(load_catalog().codes())
+    kept: list[Finding] = []
+    for result in results:
+        facts = result.facts
+        relpath = _relative_to_root(result.path, config.root)
+        mine = [
+            f for f in by_path.pop(result.path, []) if not config.is_ignored_for(relpath, f.code)
+        ]
+        if facts is None:
+            kept.extend(mine)
+            continue
+        scan = _scan_of(facts)
+        suppressions = SuppressionMap(scan)
+        kept.extend(f for f in mine if not suppressions.suppresses(f))
+        if "RL002" in selected and not config.is_ignored_for(relpath, "RL002"):
+            stale = suppressions.unused(selected, known)
+            if stale and not suppressions.ignore_file:
+                kept.extend(unused_suppressions(result.path, stale))
+    for leftovers in by_path.values():  # findings on files outside the results (none expected)
+        kept.extend(leftovers)
+    return kept
+
+
+def _scan_of(facts: FileFacts):
+    from retrylint.suppressions import CommentScan
+
+    return CommentScan(facts.suppressions, facts.ignore_file, facts.statement_starts)
+
+
+def _relative_to_root(path: str, root: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return Path(path).as_posix()

@@ -1,0 +1,185 @@
+"""`retrylint jobs`: the job inventory as a table for people and as JSON for tools.
+
+The JSON shape is a contract (audit reports and other tools read it):
+
+    {"version": "0.1.0", "jobs": [{"name", "qualname", "framework", "kind", "path", "line",
+      "policy": {"max_attempts": {"value": int|"unbounded"|"unknown", "source", "line", "origin"},
+                 "delay": {"value": {"strategy", "base", "cap", "jitter"}, ...},
+                 "deadline": {"value": seconds|null|"unknown", ...},
+                 "retry_on": {"value": ["Exc", ...]|"all"|"unknown", ...},
+                 "redelivery": {"value": true|false|"unknown", ...}, ...},
+      "policies": [{"call_site": {...}, "policy": {...}}],
+      "failure_hooks": [...], "time_limit": ..., "call_sites": [{"path", "line", "method"}]}]}
+
+``source`` is "explicit", "app-config" or "default"; ``line`` is where an explicit or app-config
+value was set (null for defaults); ``path`` is added when that line is in another file.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.table import Table
+
+from retrylint import __version__
+from retrylint.model import Delay, FailureHook, Job, Marker, RetryPolicy, Sourced
+from retrylint.reporters import display_path
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Marker):
+        return value.value
+    if isinstance(value, Delay):
+        return {
+            "strategy": value.strategy,
+            "base": value.base,
+            "cap": value.cap,
+            "jitter": value.jitter,
+            **({"schedule": list(value.schedule)} if value.schedule is not None else {}),
+        }
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def sourced_to_json(field: Sourced[Any] | None) -> dict[str, Any] | None:
+    if field is None:
+        return None
+    document = {
+        "value": _plain(field.value),
+        "source": field.source,
+        "line": field.line,
+        "origin": field.origin,
+    }
+    if field.path:
+        document["path"] = display_path(field.path)
+    return document
+
+
+def policy_to_json(policy: RetryPolicy) -> dict[str, Any]:
+    return {
+        "retries": sourced_to_json(policy.retries),
+        "max_attempts": sourced_to_json(policy.max_attempts),
+        "delay": sourced_to_json(policy.delay),
+        "deadline": sourced_to_json(policy.deadline),
+        "retry_on": sourced_to_json(policy.retry_on),
+        "permanent": sourced_to_json(policy.permanent),
+        "redelivery": sourced_to_json(policy.redelivery),
+    }
+
+
+def _hook(hook: FailureHook) -> dict[str, Any]:
+    return {
+        "kind": hook.kind,
+        "target": hook.target,
+        "line": hook.span.line if hook.span else None,
+        "every_attempt": hook.every_attempt,
+    }
+
+
+def job_to_json(job: Job) -> dict[str, Any]:
+    return {
+        "name": job.name,
+        "qualname": job.qualname,
+        "framework": job.framework,
+        "kind": job.kind,
+        "path": display_path(job.path),
+        "line": job.span.line,
+        "policy": policy_to_json(job.policy),
+        "policies": [
+            {
+                "call_site": {
+                    "path": display_path(site.path),
+                    "line": site.span.line,
+                    "method": site.method,
+                },
+                "policy": policy_to_json(policy),
+            }
+            for site, policy in job.policies
+        ],
+        "failure_hooks": [_hook(h) for h in job.failure_hooks],
+        "time_limit": sourced_to_json(job.time_limit),
+        "call_sites": [
+            {"path": display_path(site.path), "line": site.span.line, "method": site.method}
+            for site in job.call_sites
+        ],
+    }
+
+
+def render_jobs_json(jobs: list[Job]) -> str:
+    document = {"version": __version__, "jobs": [job_to_json(job) for job in jobs]}
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if value >= 86400 and value % 3600 == 0:
+        return f"{value / 86400:g}d"
+    if value >= 3600 and value % 60 == 0:
+        return f"{value / 3600:g}h"
+    if value >= 60 and value % 1 == 0:
+        return f"{value / 60:g}m"
+    return f"{value:g}s"
+
+
+def _delay_text(delay: Delay) -> str:
+    if delay.strategy in ("none", "unknown"):
+        return delay.strategy
+    parts: list[str] = [delay.strategy]
+    if delay.base is not None:
+        parts.append(f"base {_seconds(delay.base)}")
+    parts.append(f"cap {_seconds(delay.cap)}" if delay.cap is not None else "no cap")
+    if delay.jitter is not None:
+        parts.append("jitter" if delay.jitter else "no jitter")
+    return ", ".join(parts)
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, Marker):
+        return value.value
+    if value is None:
+        return "none"
+    if isinstance(value, float):
+        return _seconds(value)
+    if isinstance(value, tuple):
+        return ", ".join(v.rsplit(".", 1)[-1] for v in value) or "nothing"
+    return str(value)
+
+
+def jobs_table(jobs: list[Job]) -> Table:
+    table = Table(header_style="bold", show_lines=False)
+    for column in (
+        "framework",
+        "job",
+        "location",
+        "attempts",
+        "delay",
+        "deadline",
+        "retries on",
+        "hooks",
+        "time limit",
+        "calls",
+    ):
+        table.add_column(column, overflow="fold")
+    for job in jobs:
+        policy = job.policy
+        attempts = _value_text(policy.max_attempts.value)
+        if policy.retries.value is False:
+            attempts = "1 (no retries)"
+        if job.policies:
+            attempts += f" (worst of {len(job.policies)} sites)"
+        table.add_row(
+            job.framework,
+            job.name,
+            f"{display_path(job.path)}:{job.span.line}",
+            attempts,
+            _delay_text(policy.delay.value),
+            _value_text(policy.deadline.value),
+            _value_text(policy.retry_on.value),
+            ", ".join(sorted({h.kind for h in job.failure_hooks})) or "-",
+            _value_text(job.time_limit.value) if job.time_limit else "-",
+            str(len(job.call_sites)),
+        )
+    return table

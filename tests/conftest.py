@@ -1,0 +1,59 @@
+"""Shared test helpers: run the engine on a folder as its own project."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "fixtures"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-snapshots",
+        action="store_true",
+        help="Rewrite tests/snapshots/ from the current output instead of comparing.",
+    )
+
+
+@pytest.fixture
+def update_snapshots(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-snapshots"))
+
+
+@contextmanager
+def chdir(path: Path) -> Iterator[None]:
+    previous = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
+def fixture_projects() -> list[Path]:
+    return sorted(p for p in FIXTURES.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def analyse_project(folder: Path, select: tuple[str, ...] | None = None):
+    """Run retrylint on ``folder`` as the current project; returns the engine's RunResult."""
+    from retrylint.catalog import load_catalog
+    from retrylint.config import load_config
+    from retrylint.discovery import discover
+    from retrylint.engine import run
+
+    with chdir(folder):
+        config = load_config(Path("."))
+        if select is not None:
+            config = config.with_overrides(select=select)
+        catalog = load_catalog()
+        selected = frozenset(
+            r.code for r in catalog if config.is_selected(r.code, r.enabled_by_default)
+        )
+        files = [str(p) for p in discover([Path(".")], config).files]
+        return run(files, config, selected)
