@@ -154,6 +154,17 @@ def main() -> None:
     show_default=True,
     help="Output format.",
 )
+@click.option("--fix", is_flag=True, help="Apply safe fixes.")
+@click.option(
+    "--unsafe-fixes",
+    is_flag=True,
+    help="With --fix or --diff: also apply unsafe fixes (they change behaviour on purpose).",
+)
+@click.option(
+    "--diff",
+    is_flag=True,
+    help="Print a diff of what --fix would change; write nothing (exit 1 if there is one).",
+)
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain.")
 @click.option("--statistics", is_flag=True, help="Print a count per rule instead of each finding.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
@@ -166,6 +177,9 @@ def check(
     ignore: tuple[str, ...],
     no_color: bool,
     output_format: str,
+    fix: bool,
+    unsafe_fixes: bool,
+    diff: bool,
     exit_zero: bool,
     statistics: bool,
     quiet: bool,
@@ -173,7 +187,8 @@ def check(
 ) -> None:
     """Check PATHS (default: the current folder) for job code that fails quietly.
 
-    Use `-` to read one file from stdin (name it with --stdin-filename).
+    Use `-` to read one file from stdin (name it with --stdin-filename); with --fix the fixed
+    source is written to stdout and the findings to stderr.
     """
     from retrylint.engine import run
 
@@ -191,8 +206,85 @@ def check(
         stdin = (stdin_filename or "-", sys.stdin.buffer.read())
     result = run(session.files, session.config, session.selected, stdin=stdin)
     errors = session.errors + result.errors
-    _report(result, errors, output_format, statistics=statistics, quiet=quiet, no_color=no_color)
+    notes: list[str] = []
+    if fix or diff:
+        fixed_stdin = _apply_fixes(
+            session, result, stdin, unsafe=unsafe_fixes, diff=diff, notes=notes
+        )
+        if diff:
+            sys.exit(EXIT_FINDINGS if fixed_stdin else EXIT_CLEAN)
+        if fixed_stdin is not None:
+            sys.stdout.buffer.write(fixed_stdin)
+            sys.stdout.flush()
+    _report(
+        result,
+        errors,
+        output_format,
+        statistics=statistics,
+        quiet=quiet,
+        no_color=no_color,
+        unsafe=unsafe_fixes,
+        notes=notes,
+        to_stderr=stdin is not None and fix,
+    )
     sys.exit(_exit_code(result, errors, session.config, exit_zero))
+
+
+def _apply_fixes(
+    session: Session,
+    result: RunResult,
+    stdin: tuple[str, bytes] | None,
+    *,
+    unsafe: bool,
+    diff: bool,
+    notes: list[str],
+) -> bytes | None:
+    """Run the fixer; updates ``result`` to the findings that remain.
+
+    Returns the fixed stdin bytes (for --fix on stdin), or with --diff a non-empty marker when
+    anything would change.
+    """
+    from retrylint.engine import run
+    from retrylint.fixer import fix_until_stable, write_outcome
+    from retrylint.reporters import display_path
+    from retrylint.source import encode_source
+
+    stdin_name = stdin[0] if stdin else None
+
+    def read(path: str) -> bytes:
+        if stdin is not None and path == stdin_name:
+            return stdin[1]
+        with open(path, "rb") as handle:
+            return handle.read()
+
+    def analyse(overlay: dict[str, bytes]) -> list:
+        current = (stdin_name, overlay.get(stdin_name, stdin[1])) if stdin and stdin_name else None
+        files_overlay = {k: v for k, v in overlay.items() if k != stdin_name}
+        return run(
+            session.files, session.config, session.selected, stdin=current, overlay=files_overlay
+        ).findings
+
+    outcome, remaining = fix_until_stable(result.findings, read, analyse, unsafe=unsafe)
+    for path, why in outcome.dropped:
+        notes.append(f"warning: {display_path(path)}: {why}")
+    if diff:
+        text = outcome.diff(display_path)
+        if text:
+            click.echo(text, nl=False)
+        return b"changed" if text else None
+    fixed_count = sum(outcome.applied.get(p, 0) for p in outcome.changed_paths())
+    result.errors.extend(write_outcome(outcome, skip=stdin_name))
+    result.findings = remaining
+    if fixed_count:
+        files = len(outcome.changed_paths())
+        notes.append(
+            f"Fixed {fixed_count} finding{'s' if fixed_count != 1 else ''} in {files} file{'s' if files != 1 else ''}."
+        )
+    if stdin is not None and stdin_name is not None:
+        if stdin_name in outcome.fixed:
+            return encode_source(outcome.fixed[stdin_name], outcome.originals[stdin_name])
+        return stdin[1]
+    return None
 
 
 def _report(
@@ -203,11 +295,14 @@ def _report(
     statistics: bool,
     quiet: bool,
     no_color: bool,
+    unsafe: bool,
+    notes: list[str],
+    to_stderr: bool,
 ) -> None:
     if output_format == "json":
         from retrylint.reporters.json_report import render
 
-        click.echo(render(result.findings, result.files, errors))
+        click.echo(render(result.findings, result.files, errors, unsafe), err=to_stderr)
         return
     from retrylint.reporters.text import (
         print_errors,
@@ -216,17 +311,19 @@ def _report(
         summary_line,
     )
 
-    console = _console(no_color)
+    console = _console(no_color, stderr=to_stderr)
     if statistics:
         if result.findings:
             console.print(statistics_table(result.findings))
     else:
-        print_findings(console, result.findings, unsafe_allowed=False)
+        print_findings(console, result.findings, unsafe_allowed=unsafe)
     print_errors(_console(no_color, stderr=True), errors)
     if not quiet:
         for path, why in result.skipped:
             console.print(f"note: {path}: {why}", highlight=False)
-        console.print(summary_line(result.findings, result.files, unsafe_allowed=False))
+        for note in notes:
+            console.print(note, highlight=False)
+        console.print(summary_line(result.findings, result.files, unsafe_allowed=unsafe))
 
 
 def _exit_code(

@@ -71,6 +71,15 @@ def _parse(text: str) -> object:
     return libcst.parse_module(text)
 
 
+def parses(text: str) -> bool:
+    """Whether libcst accepts ``text``: the fixer's check before it keeps a fixed file."""
+    try:
+        _parse(text)
+    except Exception:
+        return False
+    return True
+
+
 def _syntax_error_finding(path: str, error: Exception) -> Finding:
     from retrylint.checks.rl001 import syntax_error
 
@@ -126,8 +135,10 @@ def _analyse_module(
     return FileResult(path, facts, tuple(findings))
 
 
-def _analyse_path(item: tuple[str, AnalysisSettings]) -> FileResult:
-    path, settings = item
+def _analyse_path(item: tuple[str, AnalysisSettings, bytes | None]) -> FileResult:
+    path, settings, overlay = item
+    if overlay is not None:
+        return _analyse_guarded(path, overlay, settings)
     try:
         size = os.stat(path).st_size
         if size > MAX_FILE_BYTES:
@@ -149,9 +160,15 @@ def _analyse_guarded(path: str, data: bytes, settings: AnalysisSettings) -> File
         return FileResult(path, None, error=f"internal error: {type(error).__name__}: {error}")
 
 
-def analyse_files(paths: Sequence[str], settings: AnalysisSettings) -> list[FileResult]:
-    """Per-file phase over many files, on every core when there are enough of them."""
-    items = [(path, settings) for path in paths]
+def analyse_files(
+    paths: Sequence[str], settings: AnalysisSettings, overlay: dict[str, bytes] | None = None
+) -> list[FileResult]:
+    """Per-file phase over many files, on every core when there are enough of them.
+
+    ``overlay`` maps paths to bytes that stand in for the file on disk (the fixer's rounds).
+    """
+    overlay = overlay or {}
+    items = [(path, settings, overlay.get(path)) for path in paths]
     workers = min(os.cpu_count() or 1, 8)
     if len(items) < PARALLEL_THRESHOLD or workers < 2:
         return [_analyse_path(item) for item in items]
@@ -200,12 +217,13 @@ def run(
     *,
     stdin: tuple[str, bytes] | None = None,
     module_names: dict[str, str] | None = None,
+    overlay: dict[str, bytes] | None = None,
 ) -> RunResult:
     """Check ``paths`` (and stdin's bytes under a file name): findings, jobs and file errors."""
     from retrylint.checks import Project, rule_module
 
     settings = AnalysisSettings(config, selected)
-    results = analyse_files(paths, settings)
+    results = analyse_files(paths, settings, overlay)
     if stdin is not None:
         results.append(_analyse_guarded(stdin[0], stdin[1], settings))
     errors = [(r.path, r.error) for r in results if r.error and not r.error.startswith("skipped")]

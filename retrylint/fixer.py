@@ -1,0 +1,200 @@
+"""Apply fixes: text edits, iterated to a fixed point in memory, checked, then written atomically.
+
+How a file gets fixed:
+1. Take the applicable fixes (safe; unsafe too with ``--unsafe-fixes``) of its findings and apply
+   every one whose edits do not overlap an edit already taken. Identical import edits are applied
+   once, and not at all when the file already has that line.
+2. The new text must parse; if it does not, the file's fixes are dropped and reported.
+3. Analyse the project again with the new text in memory and repeat while fixes remain (an
+   overlapping fix left out in one round is applied in the next), at most ``MAX_ROUNDS`` times.
+   A file that still has applicable fixes after that is unstable (fixing twice would change it
+   again): its changes are dropped and reported, never half-applied.
+4. Write: a temp file in the same folder, same encoding, BOM, line endings and file mode, then
+   ``os.replace``. Nothing is written for ``--diff``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import stat
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from retrylint.findings import Edit, Finding, Fix
+from retrylint.source import SourceText, decode_source, encode_source
+
+MAX_ROUNDS = 8
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def line_starts(text: str) -> list[int]:
+    return [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
+
+
+def _offset(starts: list[int], text: str, line: int, column: int) -> int:
+    if line - 1 >= len(starts):
+        return len(text)
+    return min(starts[line - 1] + column - 1, len(text))
+
+
+def applicable(fix: Fix | None, unsafe: bool) -> bool:
+    return fix is not None and (fix.safety == "safe" or unsafe)
+
+
+def apply_fixes(text: str, fixes: Sequence[Fix], newline: str = "\n") -> tuple[str, int]:
+    """Apply the non-overlapping fixes to ``text``; returns (new text, number of fixes applied).
+
+    A fix is all-or-nothing: if any of its edits overlaps an edit already taken, the whole fix
+    waits for the next round. Inserted text uses the file's own line ending.
+    """
+    starts = line_starts(text)
+    taken: list[tuple[int, int]] = []
+    chosen: list[tuple[int, int, str]] = []
+    imports_seen: set[str] = set()
+    applied = 0
+    for fix in fixes:
+        ranges: list[tuple[int, int, str]] = []
+        for edit in fix.edits:
+            content = edit.content.replace("\n", newline) if newline != "\n" else edit.content
+            if edit.import_line:
+                key = edit.content.strip()
+                if key in imports_seen or _has_line(text, key):
+                    continue
+                imports_seen.add(key)
+            start = _offset(starts, text, edit.span.line, edit.span.column)
+            end = _offset(starts, text, edit.span.end_line, edit.span.end_column)
+            ranges.append((start, end, content))
+        if any(_conflict((start, end), t) for start, end, _ in ranges for t in taken):
+            continue
+        taken.extend((start, end) for start, end, _ in ranges)
+        chosen.extend(ranges)
+        applied += 1
+    for start, end, content in sorted(chosen, key=lambda r: (r[0], r[1]), reverse=True):
+        text = text[:start] + content + text[end:]
+    return text, applied
+
+
+def _conflict(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Whether two edits cannot both apply: overlapping ranges, or an insertion at the start of
+    or inside a replaced range, or two insertions at one point (their order would be a guess)."""
+    (a0, a1), (b0, b1) = a, b
+    if a0 == a1 and b0 == b1:
+        return a0 == b0
+    if a0 == a1:
+        return b0 <= a0 < b1
+    if b0 == b1:
+        return a0 <= b0 < a1
+    return a0 < b1 and b0 < a1
+
+
+def _has_line(text: str, line: str) -> bool:
+    return any(existing.strip() == line for existing in text.splitlines())
+
+
+@dataclass
+class FixOutcome:
+    """What fixing did: new texts per path, how many fixes were applied, and what was dropped."""
+
+    originals: dict[str, SourceText] = field(default_factory=dict)
+    fixed: dict[str, str] = field(default_factory=dict)
+    applied: dict[str, int] = field(default_factory=dict)
+    dropped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+
+    def changed_paths(self) -> list[str]:
+        return sorted(p for p, text in self.fixed.items() if text != self.originals[p].text)
+
+    def diff(self, display: Callable[[str], str]) -> str:
+        chunks: list[str] = []
+        for path in self.changed_paths():
+            before = self.originals[path].text.splitlines(keepends=True)
+            after = self.fixed[path].splitlines(keepends=True)
+            name = display(path)
+            chunks.extend(difflib.unified_diff(before, after, f"a/{name}", f"b/{name}"))
+        return "".join(chunk if chunk.endswith("\n") else chunk + "\n" for chunk in chunks)
+
+
+Analyse = Callable[[dict[str, bytes]], list[Finding]]
+
+
+def fix_until_stable(
+    findings: list[Finding],
+    read: Callable[[str], bytes],
+    analyse: Analyse,
+    *,
+    unsafe: bool,
+) -> tuple[FixOutcome, list[Finding]]:
+    """Fix every file with applicable fixes; returns the outcome and the findings that remain.
+
+    ``analyse(overlay)`` re-runs the whole analysis with ``overlay`` (path -> bytes) standing in
+    for files on disk, so project-level rules see the fixed text too.
+    """
+    from retrylint.engine import parses
+
+    outcome = FixOutcome()
+    overlay: dict[str, bytes] = {}
+    current = findings
+    for _ in range(MAX_ROUNDS):
+        by_path: dict[str, list[Fix]] = {}
+        for finding in current:
+            if applicable(finding.fix, unsafe) and finding.path not in dict(outcome.dropped):
+                assert finding.fix is not None
+                by_path.setdefault(finding.path, []).append(finding.fix)
+        if not by_path:
+            return outcome, current
+        for path, fixes in sorted(by_path.items()):
+            if path not in outcome.originals:
+                outcome.originals[path] = decode_source(read(path))
+            source = outcome.originals[path]
+            text = outcome.fixed.get(path, source.text)
+            new_text, count = apply_fixes(text, fixes, source.newline)
+            if not parses(new_text):
+                outcome.dropped.append((path, "the fixed code does not parse; fixes not applied"))
+                outcome.fixed.pop(path, None)
+                overlay.pop(path, None)
+                continue
+            outcome.fixed[path] = new_text
+            outcome.applied[path] = outcome.applied.get(path, 0) + count
+            overlay[path] = encode_source(new_text, source)
+        current = analyse(overlay)
+    unstable = {f.path for f in current if applicable(f.fix, unsafe)}
+    for path in sorted(unstable):
+        outcome.dropped.append((path, "fixes did not settle (fixing again would change it again)"))
+        outcome.fixed.pop(path, None)
+        overlay.pop(path, None)
+    if unstable:
+        current = analyse(overlay)
+    return outcome, current
+
+
+def write_atomically(path: str, data: bytes) -> None:
+    """Replace ``path`` with ``data``: temp file in the same folder, same mode, then rename."""
+    folder = os.path.dirname(os.path.abspath(path))
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    handle, temp = tempfile.mkstemp(prefix=".retrylint-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temp, mode)
+        os.replace(temp, path)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+
+
+def write_outcome(outcome: FixOutcome, skip: str | None = None) -> list[tuple[str, str]]:
+    """Write every changed file but ``skip`` (stdin); returns (path, error) for failed writes."""
+    errors = []
+    for path in outcome.changed_paths():
+        if path == skip:
+            continue
+        try:
+            write_atomically(path, encode_source(outcome.fixed[path], outcome.originals[path]))
+        except (OSError, UnicodeEncodeError) as error:
+            errors.append((path, f"could not write the fix: {error}"))
+    return errors
