@@ -23,7 +23,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from retrylint.findings import Edit, Finding, Fix
+from retrylint.findings import Finding, Fix
 from retrylint.source import SourceText, decode_source, encode_source
 
 MAX_ROUNDS = 8
