@@ -1,0 +1,69 @@
+"""Shared by the retry-policy rules (RL1xx, RL2xx): which policies to judge and where to point.
+
+A job can carry several policies (RQ sets one per enqueue site); each is judged on its own and
+reported at the node that decided the value: the keyword in the job's decorator, the app-config
+line in another module, the enqueue site, or the job's name when a framework default decided.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from retrylint.checks import Project
+from retrylint.model import CallSite, Job, RetryPolicy, Sourced, Span
+
+FRAMEWORK_LABEL = {
+    "celery": "Celery task",
+    "rq": "RQ job",
+    "dramatiq": "Dramatiq actor",
+    "huey": "Huey task",
+    "arq": "arq job",
+    "taskiq": "taskiq task",
+    "tenacity": "tenacity-retried function",
+    "backoff": "backoff-retried function",
+    "stamina": "stamina-retried function",
+    "retrying": "retrying-retried function",
+    "loop": "retry loop",
+}
+
+
+@dataclass(frozen=True)
+class JudgedPolicy:
+    """One policy of one job, with the call site that set it (RQ) when there is one."""
+
+    job: Job
+    policy: RetryPolicy
+    site: CallSite | None
+
+    @property
+    def subject(self) -> str:
+        label = FRAMEWORK_LABEL.get(self.job.framework, self.job.framework)
+        if self.job.kind == "retry-block":
+            label = f"{self.job.framework} retry block"
+        where = f" (enqueued at line {self.site.span.line})" if self.site else ""
+        if self.job.framework == "loop":
+            return f"{label} in `{self.job.name}`{where}"
+        return f"{label} `{self.job.name}`{where}"
+
+    def location(self, field: Sourced[Any]) -> tuple[str, Span]:
+        """Where a finding about ``field`` points: the node that set it, else the site or job."""
+        if field.span is not None and field.source != "default":
+            return field.path or (self.site.path if self.site else self.job.path), field.span
+        if self.site is not None:
+            return self.site.path, self.site.span
+        return self.job.path, self.job.span
+
+
+def retrying_policies(project: Project) -> Iterator[JudgedPolicy]:
+    """Every policy that retries (or may: unknown), per job and per call site."""
+    for job in project.jobs:
+        candidates: list[tuple[RetryPolicy, CallSite | None]]
+        if job.policies:
+            candidates = [(policy, site) for site, policy in job.policies]
+        else:
+            candidates = [(job.policy, None)]
+        for policy, site in candidates:
+            if policy.retries.value is not False:
+                yield JudgedPolicy(job, policy, site)

@@ -1,0 +1,72 @@
+"""RL102 unbounded-retry-window: bounded attempts whose worst-case retry time is too long.
+
+The window is the sum of the waits before giving up (``policy_math.retry_window``), compared with
+``max-retry-window``. Where the window is unknown but the framework offers a total time cap that
+is not used, that is reported too, with low confidence. Not reported where RL101 is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from retrylint.checks import Project, make_finding
+from retrylint.checks.policy import retrying_policies
+from retrylint.findings import Finding
+from retrylint.fixes import build_fix
+from retrylint.model import UNBOUNDED, UNKNOWN, RetryPolicy
+from retrylint.policy_math import format_duration, retry_window
+
+# Frameworks with a native total-time cap (tenacity stop_after_delay, backoff max_time, stamina
+# timeout): an unknown window there is worth a hint.
+_DEADLINE_FRAMEWORKS = frozenset({"tenacity", "backoff", "stamina", "retrying"})
+
+
+def check_project(project: Project) -> Iterator[Finding]:
+    limit = project.config.max_retry_window
+    for judged in retrying_policies(project):
+        policy = judged.policy
+        if policy.max_attempts.value is UNBOUNDED and policy.deadline.value is None:
+            continue  # RL101's
+        window = retry_window(policy)
+        if window is UNKNOWN:
+            unknown_delay = policy.delay.value.strategy == "unknown"
+            if not (
+                judged.job.framework in _DEADLINE_FRAMEWORKS
+                and policy.deadline.value is None
+                and isinstance(policy.max_attempts.value, int)
+                and unknown_delay
+            ):
+                continue
+            path, span = judged.location(policy.delay)
+            yield make_finding(
+                "RL102",
+                f"{judged.subject}: the time spent retrying cannot be told "
+                f"({policy.delay.describe()}) and no total time cap is set",
+                path,
+                span,
+                confidence="low",
+                job=judged.job.qualname,
+                fix=build_fix("cap_window", judged, project),
+            )
+            continue
+        if not isinstance(window, float | int) or window <= limit:
+            continue
+        field = policy.max_attempts if policy.max_attempts.source != "default" else policy.delay
+        path, span = judged.location(field)
+        yield make_finding(
+            "RL102",
+            f"{judged.subject} can keep retrying for at least {format_duration(window)} "
+            f"({policy.max_attempts.describe()}, delays {_delay_words(policy)}), "
+            f"more than max-retry-window {format_duration(limit)}",
+            path,
+            span,
+            job=judged.job.qualname,
+            fix=build_fix("cap_window", judged, project),
+        )
+
+
+def _delay_words(policy: RetryPolicy) -> str:
+    delay = policy.delay.value
+    cap = f" up to {format_duration(delay.cap)}" if delay.cap is not None else ""
+    base = f" from {format_duration(delay.base)}" if delay.base is not None else ""
+    return f"{delay.strategy}{base}{cap}: {policy.delay.describe()}"

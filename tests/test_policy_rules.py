@@ -1,0 +1,198 @@
+"""RL101/RL102/RL201/RL202/RL203 decide on the job model alone: tested on hand-built jobs.
+
+Adapter fixtures prove the same rules end to end; these tests pin the decisions and the
+arithmetic (worst-case window, longest wait) independently of any framework's syntax.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from retrylint.checks import Project, rl101, rl102, rl201, rl202, rl203
+from retrylint.config import Config
+from retrylint.frameworks.common import make_policy
+from retrylint.model import (
+    NO_DELAY,
+    UNBOUNDED,
+    UNKNOWN,
+    CallSite,
+    Delay,
+    Job,
+    RetryPolicy,
+    Span,
+    default,
+    explicit,
+)
+from retrylint.policy_math import format_duration, longest_wait, retry_window
+from retrylint.project import ProjectIndex
+
+SPAN = Span(3, 5, 3, 20)
+JOB_SPAN = Span(2, 5, 2, 9)
+
+
+def policy(attempts, delay=NO_DELAY, deadline=None, *, attempts_source="explicit") -> RetryPolicy:
+    attempts_field = (
+        explicit(attempts, "max_retries=None", SPAN)
+        if attempts_source == "explicit"
+        else default(attempts, "Dramatiq default: max_retries=20")
+    )
+    return make_policy(
+        max_attempts=attempts_field,
+        delay=explicit(delay, "delay", Span(4, 1, 4, 10)),
+        deadline=explicit(deadline, "deadline", None),
+        retry_on=default("all", "every exception"),
+    )
+
+
+def job(p: RetryPolicy, framework: str = "tenacity", policies=()) -> Job:
+    return Job(
+        name="sync",
+        qualname="app.sync",
+        framework=framework,
+        kind="decorated-function",
+        path="app.py",
+        span=JOB_SPAN,
+        policy=p,
+        policies=policies,
+    )
+
+
+def project(*jobs: Job, **thresholds: float) -> Project:
+    return Project(ProjectIndex([]), tuple(jobs), Config(Path("."), None, **thresholds))
+
+
+def codes(module, *jobs: Job, **thresholds: float) -> list[tuple[str, int]]:
+    return [(f.code, f.line) for f in module.check_project(project(*jobs, **thresholds))]
+
+
+EXPO = Delay("exponential", 1.0, None, False)
+
+
+class TestArithmetic:
+    def test_window_constant(self) -> None:
+        assert retry_window(policy(4, Delay("constant", 180.0, None, False))) == 540.0
+
+    def test_window_exponential_capped(self) -> None:
+        # Dramatiq defaults: 21 attempts, 15 s doubling, 7-day cap -> about 39 days.
+        p = policy(21, Delay("exponential", 15.0, 604800.0, True))
+        assert retry_window(p) == 15.0 * (2**16 - 1) + 4 * 604800.0
+
+    def test_window_deadline_caps(self) -> None:
+        assert retry_window(policy(100, Delay("constant", 60.0), deadline=300.0)) == 300.0
+
+    def test_window_unbounded_and_unknown(self) -> None:
+        assert retry_window(policy(UNBOUNDED)) is UNBOUNDED
+        assert retry_window(policy(UNBOUNDED, deadline=30.0)) == 30.0
+        assert retry_window(policy(UNKNOWN)) is UNKNOWN
+        assert retry_window(policy(5, Delay("unknown"))) is UNKNOWN
+
+    def test_window_schedule_repeats_last(self) -> None:
+        p = policy(5, Delay("custom", 10.0, None, False, schedule=(10.0, 30.0)))
+        assert retry_window(p) == 10 + 30 + 30 + 30
+
+    def test_longest_wait(self) -> None:
+        assert longest_wait(policy(UNBOUNDED, EXPO)) is UNBOUNDED
+        assert longest_wait(policy(5, EXPO)) == 8.0  # waits 1, 2, 4, 8
+        assert longest_wait(policy(UNBOUNDED, Delay("exponential", 1.0, 30.0, True))) == 30.0
+
+    @pytest.mark.parametrize(
+        ("seconds", "text"),
+        [(30, "30 s"), (600, "10 min"), (7200, "2 h"), (5400, "1.5 h"), (604800, "7.0 days")],
+    )
+    def test_format_duration(self, seconds: float, text: str) -> None:
+        assert format_duration(seconds) == text
+
+
+class TestRL101:
+    def test_unbounded_reported_at_the_setting(self) -> None:
+        assert codes(rl101, job(policy(UNBOUNDED))) == [("RL101", 3)]
+
+    def test_default_points_at_the_job(self) -> None:
+        p = policy(UNBOUNDED, attempts_source="default")
+        assert codes(rl101, job(p)) == [("RL101", 2)]
+
+    def test_deadline_bounds_it(self) -> None:
+        assert codes(rl101, job(policy(UNBOUNDED, deadline=60.0))) == []
+
+    def test_bounded_and_unknown_are_not_reported(self) -> None:
+        assert codes(rl101, job(policy(5)), job(policy(UNKNOWN))) == []
+
+    def test_message_names_the_source(self) -> None:
+        (finding,) = rl101.check_project(project(job(policy(UNBOUNDED))))
+        assert "max_retries=None" in finding.message
+        assert finding.job == "app.sync"
+
+    def test_each_call_site_policy_is_judged(self) -> None:
+        site = CallSite("views.py", Span(9, 1, 9, 30), "enqueue", "app.sync")
+        j = job(policy(1), framework="rq", policies=((site, policy(UNBOUNDED)),))
+        assert codes(rl101, j) == [("RL101", 3)]
+
+
+class TestRL102:
+    def test_long_window(self) -> None:
+        p = policy(21, Delay("exponential", 15.0, 604800.0, True), attempts_source="default")
+        (finding,) = rl102.check_project(project(job(p, framework="dramatiq")))
+        assert "days" in finding.message and "max-retry-window 6 h" in finding.message
+
+    def test_short_window_and_threshold(self) -> None:
+        p = policy(4, Delay("constant", 180.0))
+        assert codes(rl102, job(p)) == []
+        assert codes(rl102, job(p), max_retry_window=300.0) == [("RL102", 3)]
+
+    def test_not_where_rl101_is(self) -> None:
+        assert codes(rl102, job(policy(UNBOUNDED))) == []
+
+    def test_unknown_window_hint_only_where_a_deadline_exists(self) -> None:
+        p = policy(5, Delay("unknown"))
+        (finding,) = rl102.check_project(project(job(p)))
+        assert finding.confidence == "low"
+        assert codes(rl102, job(p, framework="celery")) == []
+
+
+class TestRL201:
+    @pytest.mark.parametrize(
+        "delay",
+        [NO_DELAY, Delay("constant", 5.0, None, False), Delay("custom", None, schedule=(5.0, 5.0))],
+    )
+    def test_steady_delays(self, delay: Delay) -> None:
+        assert codes(rl201, job(policy(5, delay))) == [("RL201", 4)]
+
+    @pytest.mark.parametrize(
+        "delay",
+        [EXPO, Delay("linear", 2.0), Delay("unknown"), Delay("custom", None, schedule=(5.0, 30.0))],
+    )
+    def test_growing_or_unknown(self, delay: Delay) -> None:
+        assert codes(rl201, job(policy(5, delay))) == []
+
+    def test_no_retries_no_finding(self) -> None:
+        assert codes(rl201, job(policy(1))) == []
+
+
+class TestRL202:
+    def test_growing_without_jitter(self) -> None:
+        assert codes(rl202, job(policy(5, EXPO))) == [("RL202", 4)]
+        assert codes(rl202, job(policy(5, Delay("linear", 2.0, None, False)))) == [("RL202", 4)]
+
+    def test_jitter_or_unknown_jitter(self) -> None:
+        assert codes(rl202, job(policy(5, Delay("exponential", 1.0, None, True)))) == []
+        assert codes(rl202, job(policy(5, Delay("exponential", 1.0, None, None)))) == []
+
+    def test_schedules_are_left_alone(self) -> None:
+        delay = Delay("custom", 10.0, None, False, schedule=(10.0, 20.0, 40.0))
+        assert codes(rl202, job(policy(4, delay), framework="rq")) == []
+
+
+class TestRL203:
+    def test_unbounded_uncapped(self) -> None:
+        assert codes(rl203, job(policy(UNBOUNDED, EXPO))) == [("RL203", 4)]
+
+    def test_bounded_growth_below_limit(self) -> None:
+        assert codes(rl203, job(policy(5, EXPO))) == []  # longest wait 8 s
+
+    def test_bounded_growth_above_limit(self) -> None:
+        assert codes(rl203, job(policy(20, EXPO))) == [("RL203", 4)]  # 2**18 s
+
+    def test_capped(self) -> None:
+        assert codes(rl203, job(policy(UNBOUNDED, Delay("exponential", 1.0, 7200.0)))) == []
