@@ -11,9 +11,12 @@ position pass costs about twice a parse, so only files that report something pay
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -271,21 +274,37 @@ def _is_docstring(statement: cst.CSTNode) -> bool:
     )
 
 
-class Collector(cst.CSTVisitor):
+class Collector:
     """The single walk: fills a FileContext and dispatches nodes to per-file check handlers."""
 
     def __init__(self, context: FileContext, handlers: dict[type, list[NodeHandler]]) -> None:
         self.context = context
-        self.handlers = handlers
         self.functions: list[FunctionInfo] = []
         self.classes: list[ClassInfo] = []
         self.scopes: list[str] = []  # "class" / "function" markers, innermost last
-        self.statement_depth = 0
+        own: dict[type, Callable[[Any], None]] = {
+            cst.FunctionDef: self.visit_FunctionDef,
+            cst.ClassDef: self.visit_ClassDef,
+            cst.SimpleStatementLine: self.visit_SimpleStatementLine,
+            cst.Import: self.visit_Import,
+            cst.ImportFrom: self.visit_ImportFrom,
+            cst.Call: self.visit_Call,
+            cst.Assign: self.visit_Assign,
+            cst.AnnAssign: self.visit_AnnAssign,
+            cst.While: self.visit_While,
+            cst.For: self.visit_For,
+        }
+        self.enter: dict[type, list[Callable[[Any], None]]] = {t: [f] for t, f in own.items()}
+        for node_type, node_handlers in handlers.items():
+            for handler in node_handlers:
+                self.enter.setdefault(node_type, []).append(partial(_call, handler, context))
+        self.leave: dict[type, Callable[[Any], None]] = {
+            cst.FunctionDef: self.leave_FunctionDef,
+            cst.ClassDef: self.leave_ClassDef,
+        }
 
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        for handler in self.handlers.get(type(node), ()):
-            handler(node, self.context)
-        return super().on_visit(node)
+    def run(self, module: cst.Module) -> None:
+        walk(module, self.enter, self.leave)
 
     # scopes -----------------------------------------------------------------------------------
     def _qualname(self, name: str) -> str:
@@ -394,6 +413,100 @@ class Collector(cst.CSTVisitor):
         self.context.loops.append(LoopInfo(node, self.functions[-1] if self.functions else None))
 
 
+def _call(handler: NodeHandler, context: FileContext, node: cst.CSTNode) -> None:
+    handler(node, context)
+
+
+# Nodes that never hold anything a rule looks at: whitespace, punctuation, operators.
+_TRIVIA: frozenset[type] = frozenset(
+    {
+        cst.SimpleWhitespace,
+        cst.ParenthesizedWhitespace,
+        cst.TrailingWhitespace,
+        cst.EmptyLine,
+        cst.Newline,
+        cst.Comment,
+        cst.Comma,
+        cst.Colon,
+        cst.Dot,
+        cst.Semicolon,
+        cst.LeftParen,
+        cst.RightParen,
+        cst.LeftSquareBracket,
+        cst.RightSquareBracket,
+        cst.LeftCurlyBrace,
+        cst.RightCurlyBrace,
+        cst.AssignEqual,
+        cst.Asynchronous,
+        cst.ImportStar,
+    }
+)
+_TRIVIA_FIELD_PREFIXES = ("whitespace", "leading_lines", "lines_after", "lpar", "rpar", "comma")
+_FIELDS: dict[type, tuple[str, ...]] = {}
+# Decorators are outside the scope they decorate, and come first in the source.
+_DECORATED = (cst.FunctionDef, cst.ClassDef)
+_BEFORE, _ENTER, _LEAVE = 0, 1, 2
+
+
+def _child_fields(node_type: type) -> tuple[str, ...]:
+    fields = _FIELDS.get(node_type)
+    if fields is None:
+        fields = tuple(
+            f.name
+            for f in dataclasses.fields(node_type)
+            if not f.name.startswith(_TRIVIA_FIELD_PREFIXES)
+            and not (node_type in _DECORATED and f.name == "decorators")
+        )
+        _FIELDS[node_type] = fields
+    return fields
+
+
+def _children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    children: list[cst.CSTNode] = []
+    for name in _child_fields(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            if type(value) not in _TRIVIA:
+                children.append(value)
+        elif isinstance(value, tuple | list):
+            children.extend(
+                item
+                for item in value
+                if isinstance(item, cst.CSTNode) and type(item) not in _TRIVIA
+            )
+    return children
+
+
+def walk(
+    root: cst.CSTNode,
+    enter: dict[type, list[Callable[[Any], None]]],
+    leave: dict[type, Callable[[Any], None]],
+) -> None:
+    """Depth-first, source-order walk calling ``enter`` and ``leave`` handlers by node type.
+
+    libcst's own ``visit`` rebuilds every node it passes (about as costly as the parse); this
+    walk only reads fields, skips trivia, and uses an explicit stack so deep nesting cannot hit
+    the recursion limit.
+    """
+    stack: list[tuple[cst.CSTNode, int]] = [(root, _BEFORE)]
+    while stack:
+        node, state = stack.pop()
+        node_type = type(node)
+        if state == _LEAVE:
+            leave[node_type](node)
+            continue
+        if state == _BEFORE and node_type in _DECORATED:
+            stack.append((node, _ENTER))
+            decorators = node.decorators  # type: ignore[attr-defined]
+            stack.extend((d, _BEFORE) for d in reversed(decorators))
+            continue
+        for handler in enter.get(node_type, ()):
+            handler(node)
+        if node_type in leave:
+            stack.append((node, _LEAVE))
+        stack.extend((child, _BEFORE) for child in reversed(_children(node)))
+
+
 def _dotted(node: cst.BaseExpression) -> str:
     if isinstance(node, cst.Name):
         return node.value
@@ -406,5 +519,5 @@ def build_context(
     path: str, source: str, module: cst.Module, handlers: dict[type, list[NodeHandler]]
 ) -> FileContext:
     context = FileContext(path, source, module)
-    module.visit(Collector(context, handlers))
+    Collector(context, handlers).run(module)
     return context
