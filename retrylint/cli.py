@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 def _split(values: Iterable[str]) -> tuple[str, ...]:
@@ -46,7 +47,13 @@ def _fail(message: str) -> NoReturn:
 def _console(no_color: bool, stderr: bool = False) -> Console:
     from rich.console import Console
 
-    return Console(no_color=no_color or None, stderr=stderr, highlight=False, soft_wrap=True)
+    return Console(
+        color_system=None if no_color else "auto",
+        no_color=no_color or None,
+        stderr=stderr,
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @dataclass
@@ -204,7 +211,7 @@ def check(
     stdin = None
     if "-" in paths:
         stdin = (stdin_filename or "-", sys.stdin.buffer.read())
-    result = run(session.files, session.config, session.selected, stdin=stdin)
+    result = _guarded(run, session.files, session.config, session.selected, stdin=stdin)
     errors = session.errors + result.errors
     notes: list[str] = []
     if fix or diff:
@@ -212,6 +219,9 @@ def check(
             session, result, stdin, unsafe=unsafe_fixes, diff=diff, notes=notes
         )
         if diff:
+            _print_problems(errors + result.errors, notes, no_color)
+            if errors or result.errors:
+                sys.exit(EXIT_ERROR)
             sys.exit(EXIT_FINDINGS if fixed_stdin else EXIT_CLEAN)
         if fixed_stdin is not None:
             sys.stdout.buffer.write(fixed_stdin)
@@ -326,6 +336,24 @@ def _report(
         console.print(summary_line(result.findings, result.files, unsafe_allowed=unsafe))
 
 
+def _guarded(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """A bug of ours ends the run with one line and exit 2, not a traceback read as findings."""
+    try:
+        return function(*args, **kwargs)
+    except Exception as error:
+        _fail(f"internal error: {type(error).__name__}: {error}")
+
+
+def _print_problems(errors: list[tuple[str, str]], notes: list[str], no_color: bool) -> None:
+    """Errors and notes on stderr, for modes whose stdout carries something else (a diff)."""
+    from retrylint.reporters.text import print_errors
+
+    console = _console(no_color, stderr=True)
+    print_errors(console, errors)
+    for note in notes:
+        console.print(note, highlight=False)
+
+
 def _exit_code(
     result: RunResult, errors: list[tuple[str, str]], config: Config, exit_zero: bool
 ) -> int:
@@ -358,7 +386,7 @@ def jobs(
 
     paths = paths or (".",)
     session = _open_session(paths, config_path=config_path, select=(), extend_select=(), ignore=())
-    result = run(session.files, session.config, frozenset())
+    result = _guarded(run, session.files, session.config, frozenset())
     errors = session.errors + result.errors
     if output_format == "json":
         click.echo(render_jobs_json(result.jobs))

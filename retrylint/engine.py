@@ -11,19 +11,27 @@
 
 from __future__ import annotations
 
+import ast
+import io
 import multiprocessing
 import os
+import re
 import sys
+import tokenize
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from retrylint.config import Config
 from retrylint.facts import FileFacts, FileResult
 from retrylint.findings import Finding
 from retrylint.model import Job
 from retrylint.source import SourceDecodeError, SourceText, decode_source
+
+if TYPE_CHECKING:
+    from retrylint.project import ProjectIndex
 
 # Fewer files than this are analysed in-process: a pool's start-up costs more than it saves.
 PARALLEL_THRESHOLD = 24
@@ -58,10 +66,13 @@ def analyse_source(path: str, data: bytes, settings: AnalysisSettings) -> FileRe
         source = decode_source(data)
     except SourceDecodeError as error:
         return FileResult(path, None, (syntax_error(path, str(error)),))
+    too_deep = _too_deeply_nested(source.text)
+    if too_deep is not None:
+        return FileResult(path, None, (syntax_error(path, *too_deep),))
     try:
         module = _parse(source.text)
-    except Exception as error:  # libcst.ParserSyntaxError, RecursionError on deep nesting
-        return FileResult(path, None, (_syntax_error_finding(path, error),))
+    except Exception as error:  # libcst.ParserSyntaxError, RecursionError
+        return FileResult(path, None, (_syntax_error_finding(path, source.text, error),))
     return _analyse_module(path, source, module, settings)
 
 
@@ -73,6 +84,8 @@ def _parse(text: str) -> object:
 
 def parses(text: str) -> bool:
     """Whether libcst accepts ``text``: the fixer's check before it keeps a fixed file."""
+    if _too_deeply_nested(text) is not None:
+        return False
     try:
         _parse(text)
     except Exception:
@@ -80,9 +93,63 @@ def parses(text: str) -> bool:
     return True
 
 
-def _syntax_error_finding(path: str, error: Exception) -> Finding:
+# CPython refuses more than 200 nested brackets ("too many nested parentheses"); libcst's native
+# parser overflows the C stack somewhere past a thousand and takes the process down with it.
+MAX_NESTING = 200
+_BRACKETS = re.compile(r"[\[\](){}]")
+
+
+def _too_deeply_nested(text: str) -> tuple[str, int, int] | None:
+    """(message, line, column) when brackets nest deeper than Python allows, else None.
+
+    A cheap count rules out almost every file; a raw scan (strings included, so an over-count)
+    rules out the rest; only a file that still looks too deep is tokenized to be sure.
+    """
+    if text.count("(") + text.count("[") + text.count("{") <= MAX_NESTING:
+        return None
+    depth = deepest = 0
+    for match in _BRACKETS.finditer(text):
+        depth = depth + 1 if match.group() in "([{" else max(depth - 1, 0)
+        deepest = max(deepest, depth)
+    if deepest <= MAX_NESTING:
+        return None
+    return _tokenized_nesting(text)
+
+
+def _tokenized_nesting(text: str) -> tuple[str, int, int] | None:
+    depth = 0
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type != tokenize.OP:
+                continue
+            if token.string in "([{":
+                depth += 1
+                if depth > MAX_NESTING:
+                    line, column = token.start
+                    return "SyntaxError: too many nested parentheses", line, column + 1
+            elif token.string in ")]}":
+                depth -= 1
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return None  # libcst reports the real syntax error
+    return None
+
+
+def _syntax_error_finding(path: str, text: str, error: Exception) -> Finding:
+    """RL001 at Python's own location for the error when Python agrees it is one.
+
+    libcst's native parser reports the token after the error (often the next line); CPython's
+    compiler points at the offending token, which is what an editor should underline.
+    """
     from retrylint.checks.rl001 import syntax_error
 
+    try:
+        compile(text, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as python_error:
+        message = python_error.msg
+        line, column = python_error.lineno or 1, python_error.offset or 1
+        return syntax_error(path, f"SyntaxError: {message}", line, column)
+    except (ValueError, RecursionError, MemoryError):
+        pass
     line = getattr(error, "raw_line", None) or getattr(error, "line", None) or 1
     column = getattr(error, "raw_column", None) or getattr(error, "column", None) or 0
     message = getattr(error, "message", None) or str(error).splitlines()[0]
@@ -178,8 +245,17 @@ def analyse_files(
         return list(pool.map(_analyse_path, items, chunksize=chunksize))
 
 
-def build_project(results: Iterable[FileResult], module_names: dict[str, str] | None = None):
-    """The project index and every job, from the per-file facts."""
+def _describe(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+def build_project(
+    results: Iterable[FileResult],
+    module_names: dict[str, str] | None = None,
+    errors: list[tuple[str, str]] | None = None,
+) -> tuple[ProjectIndex, list[Job]]:
+    """The project index and every job, from the per-file facts; adapter crashes go to errors."""
+    errors = errors if errors is not None else []
     from retrylint.frameworks import adapter_modules
     from retrylint.linking import link_call_sites
     from retrylint.project import ModuleFacts, ProjectIndex, module_name_for
@@ -198,7 +274,13 @@ def build_project(results: Iterable[FileResult], module_names: dict[str, str] | 
     for module in index:
         jobs.extend(_file_jobs(module.module, module.path, module.facts))
     for adapter in adapter_modules():
-        jobs.extend(adapter.build_jobs(index))
+        try:
+            jobs.extend(adapter.build_jobs(index))
+        except Exception as error:  # one adapter's bug must not hide every other finding
+            name = adapter.__name__.rsplit(".", 1)[-1]
+            errors.append(
+                ("<project>", f"internal error in the {name} adapter: {_describe(error)}")
+            )
     jobs = link_call_sites(index, jobs)
     jobs.sort(key=lambda job: (job.path, job.span.line, job.span.column, job.qualname))
     return index, jobs
@@ -228,13 +310,16 @@ def run(
         results.append(_analyse_guarded(stdin[0], stdin[1], settings))
     errors = [(r.path, r.error) for r in results if r.error and not r.error.startswith("skipped")]
     skipped = [(r.path, r.error) for r in results if r.error and r.error.startswith("skipped")]
-    index, jobs = build_project(results, module_names)
+    index, jobs = build_project(results, module_names, errors)
     project = Project(index, tuple(jobs), config)
     findings: list[Finding] = [f for r in results for f in r.findings]
     for code in sorted(selected):
         rule = rule_module(code)
         if rule is not None and hasattr(rule, "check_project"):
-            findings.extend(rule.check_project(project))
+            try:
+                findings.extend(rule.check_project(project))
+            except Exception as error:
+                errors.append(("<project>", f"internal error in {code}: {_describe(error)}"))
     findings = _filter(findings, results, config, selected)
     findings.sort(key=Finding.sort_key)
     return RunResult(findings, jobs, errors, len(results), skipped)

@@ -57,18 +57,20 @@ def apply_fixes(text: str, fixes: Sequence[Fix], newline: str = "\n") -> tuple[s
     applied = 0
     for fix in fixes:
         ranges: list[tuple[int, int, str]] = []
+        new_imports: set[str] = set()
         for edit in fix.edits:
-            content = edit.content.replace("\n", newline) if newline != "\n" else edit.content
+            content = _LINE_BREAK.sub(newline, edit.content)
             if edit.import_line:
                 key = edit.content.strip()
-                if key in imports_seen or _has_line(text, key):
+                if key in imports_seen or key in new_imports or _has_line(text, key):
                     continue
-                imports_seen.add(key)
+                new_imports.add(key)
             start = _offset(starts, text, edit.span.line, edit.span.column)
             end = _offset(starts, text, edit.span.end_line, edit.span.end_column)
             ranges.append((start, end, content))
         if any(_conflict((start, end), t) for start, end, _ in ranges for t in taken):
             continue
+        imports_seen |= new_imports
         taken.extend((start, end) for start, end, _ in ranges)
         chosen.extend(ranges)
         applied += 1
@@ -170,8 +172,12 @@ def fix_until_stable(
 
 
 def write_atomically(path: str, data: bytes) -> None:
-    """Replace ``path`` with ``data``: temp file in the same folder, same mode, then rename."""
-    folder = os.path.dirname(os.path.abspath(path))
+    """Replace ``path`` with ``data``: temp file in the same folder, same mode, then rename.
+
+    A symlink is written through (its target is replaced), so the link itself stays a link.
+    """
+    path = os.path.realpath(path)
+    folder = os.path.dirname(path)
     mode = stat.S_IMODE(os.stat(path).st_mode)
     handle, temp = tempfile.mkstemp(prefix=".retrylint-", suffix=".tmp", dir=folder)
     try:

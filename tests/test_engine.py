@@ -1,0 +1,294 @@
+"""The engine: what a run reads, parses and reports, in which order, and how cheaply it starts."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from retrylint import __version__, engine
+from retrylint.cli import main
+from retrylint.config import Config
+from retrylint.engine import AnalysisSettings, analyse_source, run
+from retrylint.findings import Finding
+
+BASE = frozenset({"RL001", "RL002"})
+BROKEN = "x = 1\n\ny = (\n"  # the parser gives up on line 3, the last one
+CLEAN = "def ok():\n    return 1\n"
+STALE = "x = 1  # noqa: RL101\n"  # RL002 when RL101 runs
+
+
+def runner() -> CliRunner:
+    """stdout and stderr apart, on click 8.1 (mix_stderr) and 8.2+ (always)."""
+    try:
+        return CliRunner(mix_stderr=False)  # type: ignore[call-arg]
+    except TypeError:
+        return CliRunner()
+
+
+def write(root: Path, name: str, text: str | bytes) -> Path:
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8", newline="")
+    return path
+
+
+def invoke(*args: str, input: bytes | None = None):
+    return runner().invoke(main, list(args), input=input, catch_exceptions=False)
+
+
+def check_json(*args: str) -> tuple[int, dict]:
+    result = invoke("check", "--format", "json", *args)
+    return result.exit_code, json.loads(result.stdout)
+
+
+def settings(root: Path, codes: frozenset[str] = BASE) -> AnalysisSettings:
+    return AnalysisSettings(Config(root=root, path=None), codes)
+
+
+# Discovery and reading
+
+
+def test_files_and_folders_on_the_command_line(tmp_path: Path, monkeypatch) -> None:
+    write(tmp_path, "a.py", BROKEN)
+    write(tmp_path, "pkg/b.py", BROKEN)
+    write(tmp_path, "pkg/deep/c.py", CLEAN)
+    write(tmp_path, "other/d.py", BROKEN)  # not named: not checked
+    monkeypatch.chdir(tmp_path)
+    code, document = check_json("--select", "RL001,RL002", "a.py", "pkg")
+    assert code == 1
+    assert [f["path"] for f in document["findings"]] == ["a.py", "pkg/b.py"]
+    assert document["summary"]["files"] == 3
+
+
+def test_each_file_is_read_once_and_parsed_once(tmp_path: Path, monkeypatch) -> None:
+    names = ["a.py", "b.py", "pkg/c.py"]
+    for name in names:
+        write(tmp_path, name, CLEAN + "z = 2  # noqa: RL101\n")
+    monkeypatch.chdir(tmp_path)
+    opened: Counter[str] = Counter()
+    parsed: list[str] = []
+    real_open, real_parse = open, engine._parse
+
+    def counting_open(file, *args, **kwargs):
+        opened[Path(file).as_posix()] += 1
+        return real_open(file, *args, **kwargs)
+
+    def counting_parse(text: str):
+        parsed.append(text)
+        return real_parse(text)
+
+    monkeypatch.setattr(engine, "open", counting_open, raising=False)
+    monkeypatch.setattr(engine, "_parse", counting_parse)
+    result = invoke("check", "--select", "RL001,RL002,RL101", ".")
+    assert result.exit_code == 1  # three stale suppressions
+    assert opened == {name: 1 for name in names}
+    assert len(parsed) == len(names)
+
+
+def test_output_is_the_same_twice(tmp_path: Path, monkeypatch) -> None:
+    for index in range(6):
+        write(tmp_path, f"m{index}.py", BROKEN if index % 2 else STALE)
+    monkeypatch.chdir(tmp_path)
+    first = invoke("check", "--format", "json", "--select", "RL001,RL002,RL101", ".")
+    second = invoke("check", "--format", "json", "--select", "RL001,RL002,RL101", ".")
+    assert first.stdout == second.stdout
+    assert len(json.loads(first.stdout)["findings"]) == 6
+
+
+def _tree(root: Path, count: int = 40) -> list[str]:
+    files = []
+    for index in range(count):
+        text = BROKEN if index % 7 == 3 else STALE if index % 5 == 0 else CLEAN
+        files.append(str(write(root, f"pkg{index % 4}/mod_{index:02}.py", text)))
+    return sorted(files)
+
+
+def test_parallel_run_gives_the_serial_result(tmp_path: Path, monkeypatch) -> None:
+    files = _tree(tmp_path)
+    config = Config(root=tmp_path, path=None)
+    selected = frozenset({"RL001", "RL002", "RL101"})
+
+    monkeypatch.setattr(engine, "PARALLEL_THRESHOLD", 10_000)
+    serial = run(files, config, selected)
+
+    pools: list[object] = []
+    real_pool = engine.ProcessPoolExecutor
+
+    def spying_pool(*args, **kwargs):
+        pool = real_pool(*args, **kwargs)
+        pools.append(pool)
+        return pool
+
+    monkeypatch.setattr(engine, "PARALLEL_THRESHOLD", 8)
+    monkeypatch.setattr(engine.os, "cpu_count", lambda: 2)  # a pool even on a one-core box
+    monkeypatch.setattr(engine, "ProcessPoolExecutor", spying_pool)
+    parallel = run(list(reversed(files)), config, selected)
+
+    assert pools, "the parallel path was not taken"
+    assert parallel.findings == serial.findings
+    assert parallel.findings == sorted(parallel.findings, key=Finding.sort_key)
+    assert parallel.files == serial.files == 40
+    codes = Counter(f.code for f in serial.findings)
+    assert codes == {"RL001": 6, "RL002": 7}
+
+
+def test_threshold_decides_when_a_pool_starts(tmp_path: Path, monkeypatch) -> None:
+    files = [str(write(tmp_path, f"m{i}.py", CLEAN)) for i in range(3)]
+    started: list[int] = []
+    monkeypatch.setattr(engine, "ProcessPoolExecutor", lambda **kw: started.append(1) or 1 / 0)
+    monkeypatch.setattr(engine, "PARALLEL_THRESHOLD", 4)
+    engine.analyse_files(files, settings(tmp_path))
+    assert started == []
+
+
+# The per-file phase
+
+
+SAMPLE = (
+    b"import os\n"
+    b"value = compute(  # retrylint: ignore[RL101]\n"
+    b"    1,\n"
+    b")\n"
+    b"text = '# noqa: RL101'\n"
+    b"other = 2  # noqa: RL303\n"
+)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [SAMPLE, BROKEN.encode(), b"x = '\xe9'\n", b"", b"\x00\x01junk"],
+    ids=["parses", "syntax-error", "not-utf8", "empty", "binary"],
+)
+def test_analyse_source_is_pure_and_picklable(tmp_path: Path, data: bytes) -> None:
+    first = analyse_source("pkg/mod.py", data, settings(tmp_path))
+    second = analyse_source("pkg/mod.py", data, settings(tmp_path))
+    assert first == second
+    assert pickle.loads(pickle.dumps(first)) == first
+    assert first.path == "pkg/mod.py"
+
+
+def test_analyse_source_records_suppressions_in_facts(tmp_path: Path) -> None:
+    result = analyse_source("m.py", SAMPLE, settings(tmp_path))
+    assert result.error is None and result.findings == ()
+    assert result.facts is not None
+    found = [(s.line, s.kind, s.codes) for s in result.facts.suppressions]
+    assert found == [(2, "retrylint", ("RL101",)), (6, "noqa", ("RL303",))]
+    assert (2, 4) in result.facts.statement_starts
+
+
+def test_analyse_source_reports_bad_bytes_as_rl001(tmp_path: Path) -> None:
+    result = analyse_source("m.py", b"x = '\xe9'\n", settings(tmp_path))
+    assert result.facts is None
+    (finding,) = result.findings
+    assert finding.code == "RL001" and "cannot decode as utf-8" in finding.message
+
+
+# Start-up
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["check", "--help"]])
+def test_start_up_does_not_import_libcst(args: list[str]) -> None:
+    script = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from retrylint.cli import main\n"
+        f"r = CliRunner().invoke(main, {args!r})\n"
+        "assert r.exit_code == 0, r.output\n"
+        "heavy = sorted(m for m in ('libcst', 'retrylint.engine', 'rich') if m in sys.modules)\n"
+        "assert not heavy, heavy\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert completed.returncode == 0, completed.stderr
+
+
+def test_version_flag_prints_the_package_version() -> None:
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"retrylint, version {__version__}"
+    assert invoke("-V").stdout == result.stdout
+
+
+# RL001
+
+
+def test_syntax_error_on_the_last_line(tmp_path: Path, monkeypatch) -> None:
+    write(tmp_path, "bad.py", BROKEN)
+    write(tmp_path, "stale.py", STALE)
+    monkeypatch.chdir(tmp_path)
+    code, document = check_json("--select", "RL001,RL002,RL101", ".")
+    assert code == 1
+    findings = {f["path"]: f for f in document["findings"]}
+    assert set(findings) == {"bad.py", "stale.py"}  # the run went on past the broken file
+    bad = findings["bad.py"]
+    assert (bad["code"], bad["name"], bad["severity"]) == ("RL001", "syntax-error", "high")
+    assert bad["line"] == 3
+    assert bad["message"].startswith("SyntaxError")
+    assert bad["fix"] is None
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["x = 1\ny = 2\nz = = 3\nw = 4\n", "import os\n\ndef f(:\n    pass\n"],
+    ids=["double-equals", "bad-signature"],
+)
+def test_syntax_error_is_reported_on_the_line_python_names(
+    tmp_path: Path, monkeypatch, source: str
+) -> None:
+    write(tmp_path, "bad.py", source)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SyntaxError) as python:
+        compile(source, "bad.py", "exec")
+    assert python.value.lineno == 3
+    _, document = check_json("--select", "RL001", "bad.py")
+    (finding,) = document["findings"]
+    assert finding["line"] == 3
+
+
+def test_syntax_error_file_has_no_other_findings(tmp_path: Path, monkeypatch) -> None:
+    write(tmp_path, "bad.py", "x = 1  # noqa: RL101\ny = (\n")
+    monkeypatch.chdir(tmp_path)
+    _, document = check_json("--select", "RL001,RL002,RL101", "bad.py")
+    assert [f["code"] for f in document["findings"]] == ["RL001"]
+
+
+def test_finding_sort_key_orders_by_path_line_column_code() -> None:
+    from retrylint.model import Span
+
+    def make(path: str, line: int, column: int, code: str) -> Finding:
+        return Finding(code, "n", "low", "m", path, Span(line, column, line, column + 1))
+
+    findings = [
+        make("b.py", 1, 1, "RL001"),
+        make("a.py", 2, 1, "RL001"),
+        make("a.py", 1, 5, "RL001"),
+        make("a.py", 1, 5, "RL002"),
+        make("a.py", 1, 1, "RL002"),
+    ]
+    ordered = sorted(findings, key=Finding.sort_key)
+    assert [(f.path, f.line, f.column, f.code) for f in ordered] == [
+        ("a.py", 1, 1, "RL002"),
+        ("a.py", 1, 5, "RL001"),
+        ("a.py", 1, 5, "RL002"),
+        ("a.py", 2, 1, "RL001"),
+        ("b.py", 1, 1, "RL001"),
+    ]
+
+
+def test_run_on_absolute_paths_reports_paths_relative_to_cwd(tmp_path: Path, monkeypatch) -> None:
+    bad = write(tmp_path, "sub/bad.py", BROKEN)
+    monkeypatch.chdir(tmp_path)
+    _, document = check_json("--select", "RL001", os.fspath(bad.resolve()))
+    assert [f["path"] for f in document["findings"]] == ["sub/bad.py"]
