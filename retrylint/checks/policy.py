@@ -57,13 +57,17 @@ class JudgedPolicy:
 
 
 def retrying_policies(project: Project) -> Iterator[JudgedPolicy]:
-    """Every policy that retries (or may: unknown), per job and per call site."""
+    """Every policy that retries (or may: unknown), per job and per call site.
+
+    The job's own policy is judged unless it is one of its call sites' (RQ reports the worst site
+    as the job's policy; Huey's decorator policy stands beside the sites that override it).
+    """
     for job in project.jobs:
-        candidates: list[tuple[RetryPolicy, CallSite | None]]
-        if job.policies:
-            candidates = [(policy, site) for site, policy in job.policies]
-        else:
-            candidates = [(job.policy, None)]
+        candidates: list[tuple[RetryPolicy, CallSite | None]] = [
+            (policy, site) for site, policy in job.policies
+        ]
+        if all(policy != job.policy for policy, _ in candidates):
+            candidates.insert(0, (job.policy, None))
         for policy, site in candidates:
             if policy.retries.value is not False:
                 yield JudgedPolicy(job, policy, site)

@@ -168,8 +168,10 @@ def jobs_table(jobs: list[Job]) -> Table:
         attempts = _value_text(policy.max_attempts.value)
         if policy.retries.value is False:
             attempts = "1 (no retries)"
-        if job.policies:
+        if any(policy == job.policy for _, policy in job.policies):
             attempts += f" (worst of {len(job.policies)} sites)"
+        elif job.policies:
+            attempts += f" (+{len(job.policies)} site overrides)"
         table.add_row(
             job.framework,
             job.name,
