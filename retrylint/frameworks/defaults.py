@@ -40,6 +40,7 @@ HUEY_RETRY_DELAY: Final = 0.0
 ARQ_MAX_TRIES: Final = 5  # total attempts (for Retry and cancellation only)
 ARQ_CRON_MAX_TRIES: Final = 1
 ARQ_JOB_TIMEOUT: Final = 300.0
+ARQ_EXPIRES_EXTRA: Final = 86400.0  # arq/constants.py expires_extra_ms: not started/retried after
 
 # taskiq 0.11+: SimpleRetryMiddleware / SmartRetryMiddleware
 TASKIQ_DEFAULT_RETRY_COUNT: Final = 3  # max_retries label counts attempts: 3 attempts
@@ -51,6 +52,9 @@ TENACITY_STOP: Final = "stop_never"
 TENACITY_WAIT: Final = "wait_none"
 TENACITY_EXPONENTIAL_MULTIPLIER: Final = 1.0
 TENACITY_EXPONENTIAL_BASE: Final = 2.0
+TENACITY_WAIT_RANDOM: Final = (0.0, 1.0)  # tenacity/wait.py wait_random(min=0, max=1)
+TENACITY_INCREMENTING: Final = (0.0, 100.0)  # tenacity/wait.py wait_incrementing(start=0, increment=100)
+TENACITY_EXPONENTIAL_JITTER: Final = 1.0  # tenacity/wait.py wait_exponential_jitter(jitter=1)
 
 # backoff 2.x: backoff/_decorator.py, backoff/_wait_gen.py
 BACKOFF_EXPO_BASE: Final = 2.0
@@ -68,3 +72,10 @@ STAMINA_WAIT_EXP_BASE: Final = 2.0
 
 # retrying 1.3+: retrying.Retrying.__init__ (milliseconds there)
 RETRYING_MS: Final = 0.001
+RETRYING_STOP_MAX_ATTEMPT_NUMBER: Final = 5  # retrying.py: used only by stop="stop_after_attempt"
+RETRYING_STOP_MAX_DELAY: Final = 0.1  # retrying.py: 100 ms, only by stop="stop_after_delay"
+RETRYING_WAIT_FIXED: Final = 1.0  # retrying.py: 1000 ms, only by wait="fixed_sleep"
+RETRYING_WAIT_RANDOM: Final = (0.0, 1.0)  # retrying.py: wait_random_min=0, wait_random_max=1000 ms
+RETRYING_WAIT_INCREMENTING: Final = (0.0, 0.1)  # retrying.py: start=0, increment=100 ms
+RETRYING_WAIT_EXPONENTIAL_MULTIPLIER: Final = 0.001  # retrying.py: 1 ms; first wait 2 * multiplier
+RETRYING_MAX_WAIT: Final = 1073741.823  # retrying.MAX_WAIT ms: the 'no max' sentinel, ~12.4 days
