@@ -22,16 +22,16 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from retrylint.config import Config
 from retrylint.facts import FileFacts, FileResult
 from retrylint.findings import Finding
-from retrylint.model import Job
+from retrylint.model import Job, Sourced
 from retrylint.source import SourceDecodeError, SourceText, decode_source
 
 if TYPE_CHECKING:
-    from retrylint.project import ProjectIndex
+    from retrylint.project import ModuleFacts, ProjectIndex
 
 # Fewer files than this are analysed in-process: a pool's start-up costs more than it saves.
 PARALLEL_THRESHOLD = 24
@@ -272,7 +272,7 @@ def build_project(
     index = ProjectIndex(modules)
     jobs: list[Job] = []
     for module in index:
-        jobs.extend(_file_jobs(module.module, module.path, module.facts))
+        jobs.extend(_file_jobs(index, module))
     for adapter in adapter_modules():
         try:
             jobs.extend(adapter.build_jobs(index))
@@ -286,10 +286,28 @@ def build_project(
     return index, jobs
 
 
-def _file_jobs(module: str, path: str, facts: FileFacts) -> Iterable[Job]:
-    """Jobs an adapter could finish inside one file: qualify them with the module name."""
-    for job in facts.jobs:
-        yield replace(job, qualname=f"{module}.{job.qualname}", path=path)
+def _file_jobs(index: ProjectIndex, module: ModuleFacts) -> Iterable[Job]:
+    """Jobs an adapter could finish inside one file: qualify their names with the module's.
+
+    Exception names were written per file (``$.SyncError``, ``.errors.Timeout``); the project
+    knows where they are defined.
+    """
+
+    def canonical(field: Sourced[Any]) -> Sourced[Any]:
+        if not isinstance(field.value, tuple):
+            return field
+        names = tuple(index.canonical(name, module) for name in field.value)
+        return replace(field, value=names)
+
+    for job in module.facts.jobs:
+        policy = replace(
+            job.policy,
+            retry_on=canonical(job.policy.retry_on),
+            permanent=canonical(job.policy.permanent),
+        )
+        yield replace(
+            job, qualname=f"{module.module}.{job.qualname}", path=module.path, policy=policy
+        )
 
 
 def run(
