@@ -392,6 +392,8 @@ def jobs(
         click.echo(render_jobs_json(result.jobs))
     else:
         console = _console(no_color)
+        if not console.is_terminal:
+            console.width = max(console.width, 200)  # piped: one row per job, not a wrapped column
         console.print(jobs_table(result.jobs))
         console.print(
             f"{len(result.jobs)} job{'s' if len(result.jobs) != 1 else ''} in {result.files} files."

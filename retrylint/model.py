@@ -93,12 +93,11 @@ class Sourced(Generic[T]):
         return self.span.line if self.span else None
 
     def describe(self) -> str:
-        """``"max_retries=20 (Dramatiq default)"``-style wording for messages."""
-        if self.source == "default":
-            return self.origin
-        where = "app config" if self.source == "app-config" else "set"
-        location = f" at {self.path}:{self.line}" if self.path and self.span else ""
-        return f"{self.origin} ({where}{location})"
+        """Wording for messages: the code as written, or where config or a default set it."""
+        if self.source == "app-config":
+            location = f" at {self.path}:{self.line}" if self.path and self.span else ""
+            return f"{self.origin} (app config{location})"
+        return self.origin
 
 
 def explicit(value: T, origin: str, span: Span | None) -> Sourced[T]:

@@ -196,3 +196,31 @@ class TestRL203:
 
     def test_capped(self) -> None:
         assert codes(rl203, job(policy(UNBOUNDED, Delay("exponential", 1.0, 7200.0)))) == []
+
+
+class TestRL201Loops:
+    """A bounded loop retrying a conflict (or polling) needs no backoff; one retrying a
+    struggling dependency does."""
+
+    def loop(self, retry_on, attempts=3) -> Job:
+        p = make_policy(
+            max_attempts=explicit(attempts, "range(3)", SPAN),
+            delay=explicit(NO_DELAY, "no sleep between attempts", Span(4, 1, 4, 10)),
+            deadline=default(None, "no deadline"),
+            retry_on=explicit(retry_on, "except", Span(5, 1, 5, 10)),
+        )
+        return Job("save#loop@3", "m.save#loop@3", "loop", "retry-loop", "m.py", JOB_SPAN, p)
+
+    def test_conflict_retry_is_left_alone(self) -> None:
+        assert codes(rl201, self.loop(("django.db.IntegrityError",))) == []
+
+    def test_transient_or_broad_failures_are_reported(self) -> None:
+        assert codes(rl201, self.loop(("requests.ConnectionError",))) == [("RL201", 4)]
+        assert codes(rl201, self.loop("all")) == [("RL201", 4)]
+
+    def test_unbounded_conflict_loop_is_reported(self) -> None:
+        assert codes(rl201, self.loop(("IntegrityError",), attempts=UNBOUNDED)) == [("RL201", 4)]
+
+    def test_subject_names_the_function(self) -> None:
+        (finding,) = rl201.check_project(project(self.loop("all")))
+        assert finding.message.startswith("retry loop in `save` retries immediately")

@@ -43,8 +43,9 @@ class JudgedPolicy:
         if self.job.kind == "retry-block":
             label = f"{self.job.framework} retry block"
         where = f" (enqueued at line {self.site.span.line})" if self.site else ""
-        if self.job.framework == "loop":
-            return f"{label} in `{self.job.name}`{where}"
+        if "#" in self.job.name:  # loops and retry blocks are named "<function>#loop@<line>"
+            owner = self.job.name.split("#", 1)[0]
+            return f"{label} at module level" if owner == "<module>" else f"{label} in `{owner}`"
         return f"{label} `{self.job.name}`{where}"
 
     def location(self, field: Sourced[Any]) -> tuple[str, Span]:
@@ -54,6 +55,45 @@ class JudgedPolicy:
         if self.site is not None:
             return self.site.path, self.site.span
         return self.job.path, self.job.span
+
+
+# Words in exception names that say a dependency is struggling, which is what backoff is for.
+_TRANSIENT_WORDS = (
+    "timeout",
+    "connect",
+    "unavailable",
+    "throttl",
+    "ratelimit",
+    "toomany",
+    "temporar",
+    "transient",
+    "operational",
+    "httperror",
+    "requestexception",
+    "network",
+    "socket",
+    "oserror",
+    "ioerror",
+    "brokenpipe",
+    "busy",
+    "lock",
+    "servererror",
+    "apierror",
+    "retry",
+)
+
+
+def may_be_transient(retry_on: object) -> bool:
+    """Whether the retried failures may be a dependency's trouble (broad or unknown count).
+
+    Retrying a conflict (``IntegrityError`` after drawing a new random code) or polling for a
+    state does not stress anyone: a steady pace is fine there.
+    """
+    if not isinstance(retry_on, tuple):
+        return True  # "all" or unknown
+    return any(
+        word in name.rsplit(".", 1)[-1].lower() for name in retry_on for word in _TRANSIENT_WORDS
+    )
 
 
 def retrying_policies(project: Project) -> Iterator[JudgedPolicy]:

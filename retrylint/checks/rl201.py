@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from retrylint.checks import Project, make_finding
-from retrylint.checks.policy import retrying_policies
+from retrylint.checks.policy import may_be_transient, retrying_policies
 from retrylint.findings import Finding
 from retrylint.fixes import build_fix
-from retrylint.model import Delay
+from retrylint.model import UNBOUNDED, Delay
 from retrylint.policy_math import format_duration
 
 
@@ -21,6 +21,12 @@ def check_project(project: Project) -> Iterator[Finding]:
         pace = _steady_pace(delay)
         if pace is None:
             continue
+        if (
+            judged.job.framework == "loop"
+            and policy.max_attempts.value is not UNBOUNDED
+            and not may_be_transient(policy.retry_on.value)
+        ):
+            continue  # a bounded conflict-retry or polling loop: nothing struggles
         path, span = judged.location(policy.delay)
         yield make_finding(
             "RL201",
