@@ -28,7 +28,7 @@ import libcst as cst
 from retrylint.context import SELF_MODULE, FileContext, FunctionInfo
 from retrylint.facts import CallShape, ConfigFact, ObjectFact
 from retrylint.frameworks import FactSink
-from retrylint.frameworks.common import call_shape, keyword_options
+from retrylint.frameworks.common import BodyVisitor, call_shape, keyword_options
 from retrylint.frameworks.defaults import (
     ARQ_CRON_MAX_TRIES,
     ARQ_EXPIRES_EXTRA,
@@ -281,30 +281,15 @@ def _record_registrations(
 # -- the retry signal in a job body -------------------------------------------------------------
 
 
-class _SignalFinder(cst.CSTVisitor):
+class _SignalFinder(BodyVisitor):
     """``raise Retry(...)`` statements in one body, with the ``except`` clause around each."""
 
     def __init__(self, ctx: FileContext, job_try_names: set[str], ctx_param: str | None) -> None:
+        super().__init__()
         self.ctx = ctx
         self.job_try_names = job_try_names
         self.ctx_param = ctx_param
-        self.handlers: list[cst.ExceptHandler] = []
         self.signals: list[RetrySignal] = []
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False  # a nested function's raise is not this job's
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
-        self.handlers.append(node)
-
-    def leave_ExceptHandler(self, original_node: cst.ExceptHandler) -> None:
-        self.handlers.pop()
 
     def visit_Raise(self, node: cst.Raise) -> None:
         exc = node.exc

@@ -59,7 +59,13 @@ import libcst as cst
 from retrylint.context import FileContext, FunctionInfo
 from retrylint.facts import ConfigFact, HookFact, JobDef, ObjectFact
 from retrylint.frameworks import FactSink
-from retrylint.frameworks.common import call_shape, decorators, keyword_options, no_retry_policy
+from retrylint.frameworks.common import (
+    BodyVisitor,
+    call_shape,
+    decorators,
+    keyword_options,
+    no_retry_policy,
+)
 from retrylint.frameworks.defaults import (
     CELERY_ACKS_LATE,
     CELERY_DEFAULT_RETRY_DELAY,
@@ -392,12 +398,12 @@ def _job_def(
 
 
 # -- task bodies: self.retry calls and their except clauses -----------------------------------
-class _RetryScan(cst.CSTVisitor):
+class _RetryScan(BodyVisitor):
     def __init__(self, ctx: FileContext, root: cst.FunctionDef, receivers: set[str]) -> None:
+        super().__init__()
         self.ctx = ctx
         self.root = root
         self.receivers = receivers
-        self.handlers: list[cst.ExceptHandler | cst.ExceptStarHandler] = []
         self.found: list[RetryCall] = []
         self.locals: dict[str, cst.BaseExpression] = {}  # name -> its latest assignment so far
 
@@ -407,24 +413,6 @@ class _RetryScan(cst.CSTVisitor):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return node is self.root  # nested functions are not the task body
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
-        self.handlers.append(node)
-
-    def leave_ExceptHandler(self, original_node: cst.ExceptHandler) -> None:
-        self.handlers.pop()
-
-    def visit_ExceptStarHandler(self, node: cst.ExceptStarHandler) -> None:
-        self.handlers.append(node)
-
-    def leave_ExceptStarHandler(self, original_node: cst.ExceptStarHandler) -> None:
-        self.handlers.pop()
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func

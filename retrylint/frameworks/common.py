@@ -52,6 +52,39 @@ def decorators(ctx: FileContext, function: FunctionInfo | cst.ClassDef) -> Itera
             yield Decorator(qualified, decorator, call)
 
 
+class BodyVisitor(cst.CSTVisitor):
+    """Visits one function body as the job runs it.
+
+    Nested functions, classes and lambdas are their own scopes: a ``raise`` or ``self.retry``
+    there is not this job's. ``handlers`` holds the ``except`` clauses around the node being
+    visited, innermost last, so a finding knows which failures lead to it.
+    """
+
+    def __init__(self) -> None:
+        self.handlers: list[cst.ExceptHandler | cst.ExceptStarHandler] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        self.handlers.append(node)
+
+    def leave_ExceptHandler(self, original_node: cst.ExceptHandler) -> None:
+        self.handlers.pop()
+
+    def visit_ExceptStarHandler(self, node: cst.ExceptStarHandler) -> None:
+        self.handlers.append(node)
+
+    def leave_ExceptStarHandler(self, original_node: cst.ExceptStarHandler) -> None:
+        self.handlers.pop()
+
+
 def call_shape(ctx: FileContext, expression: cst.BaseExpression) -> CallShape:
     """Where a call's (or a bare decorator's) arguments are, for fixes that add keywords."""
     if not isinstance(expression, cst.Call):

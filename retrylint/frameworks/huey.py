@@ -42,6 +42,7 @@ from retrylint.context import FileContext, FunctionInfo
 from retrylint.facts import CallFact, HookFact, JobDef, ObjectFact
 from retrylint.frameworks import FactSink
 from retrylint.frameworks.common import (
+    BodyVisitor,
     Decorator,
     call_shape,
     decorators,
@@ -257,23 +258,15 @@ def _job_def(
     )
 
 
-class _RaiseFinder(cst.CSTVisitor):
+class _RaiseFinder(BodyVisitor):
     """``raise`` statements of one function body, not of the functions nested in it."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.raises: list[cst.Raise] = []
 
     def visit_Raise(self, node: cst.Raise) -> None:
         self.raises.append(node)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
 
 
 def _raises(ctx: FileContext, function: FunctionInfo) -> tuple[HueyRaise, ...]:
