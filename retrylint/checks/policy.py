@@ -51,7 +51,7 @@ class JudgedPolicy:
     def location(self, field: Sourced[Any]) -> tuple[str, Span]:
         """Where a finding about ``field`` points: the node that set it, else the site or job."""
         if field.span is not None and field.source != "default":
-            return field.path or (self.site.path if self.site else self.job.path), field.span
+            return field.path or self.job.path, field.span  # no path: the job's own file
         if self.site is not None:
             return self.site.path, self.site.span
         return self.job.path, self.job.span
