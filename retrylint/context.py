@@ -233,14 +233,20 @@ class FileContext:
         return next((f for f in self.functions if f.qualname == qualname), None)
 
     def import_insert_line(self) -> int:
-        """The line before which a new import goes: after the last module-level import."""
-        if self.import_statements:
-            return self.span(self.import_statements[-1]).end_line + 1
+        """The line before which a new import goes: after the last module-level import, else
+        after the docstring, else at the top.
+
+        Counted from the code of the statements before it, so it needs no position pass.
+        """
         body = self.module.body
-        first = body[0] if body else None
-        if first is not None and _is_docstring(first):
-            return self.span(first).end_line + 1
-        return 1
+        imports = {id(statement) for statement in self.import_statements}
+        last = max((i for i, s in enumerate(body) if id(s) in imports), default=-1)
+        if last < 0 and body and _is_docstring(body[0]):
+            last = 0
+        if last < 0:
+            return 1
+        code = "".join(self.code(node) for node in (*self.module.header, *body[: last + 1]))
+        return len(_LINE_BREAK.findall(code)) + 1
 
 
 def _arithmetic(op: str, left: float, right: float) -> Value:

@@ -197,7 +197,7 @@ def _analyse_module(
         suppressions=comments.suppressions,
         ignore_file=comments.ignore_file,
         statement_starts=comments.statement_starts,
-        import_insert_line=ctx.import_insert_line() if not sink.is_empty() else 1,
+        import_insert_line=ctx.import_insert_line(),
     )
     return FileResult(path, facts, tuple(findings))
 

@@ -64,11 +64,6 @@ class FactSink:
     jobs: list[Job] = field(default_factory=list)
     data: list[tuple[str, Any]] = field(default_factory=list)
 
-    def is_empty(self) -> bool:
-        return not (
-            self.objects or self.job_defs or self.calls or self.configs or self.hooks or self.jobs
-        )
-
     def into_facts(self, **common: Any) -> FileFacts:
         return FileFacts(
             objects=tuple(self.objects),

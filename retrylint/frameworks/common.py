@@ -91,7 +91,9 @@ def call_shape(ctx: FileContext, expression: cst.BaseExpression) -> CallShape:
         return CallShape(ctx.span(expression), called=False, args_end=None, has_args=False)
     args = [a for a in expression.args]
     if args:
-        last = ctx.span(args[-1].value)
+        # The Arg's span includes a parenthesised value's parentheses (the value's does not)
+        # and stops before a trailing comma: a new ", key=value" goes right there.
+        last = ctx.span(args[-1])
         args_end = Span(last.end_line, last.end_column, last.end_line, last.end_column)
     else:
         func = ctx.span(expression.func)

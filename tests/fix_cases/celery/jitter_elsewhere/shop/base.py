@@ -1,0 +1,5 @@
+from celery import Task
+
+
+class LockstepTask(Task):
+    retry_jitter = False

@@ -1,0 +1,17 @@
+from billing.base import SlowTask
+from billing.celery import app
+
+
+@app.task(name="billing.settle", autoretry_for=(ConnectionError,))
+def settle(invoice_id):
+    return invoice_id
+
+
+@app.task(name="billing.refund", autoretry_for=(ConnectionError,), retry_backoff=True)
+def refund(invoice_id):
+    return invoice_id
+
+
+@app.task(base=SlowTask, autoretry_for=(ConnectionError,))
+def remind(invoice_id):
+    return invoice_id
