@@ -1,0 +1,25 @@
+"""backoff.constant becomes backoff.expo, capped at max-backoff."""
+
+import backoff as bo
+from backoff import constant, on_predicate
+from backoff import expo
+
+
+@bo.on_exception(bo.expo, TimeoutError, max_tries=4, max_value=3600)
+def fetch_rates(client):
+    return client.get("/rates")
+
+
+@on_predicate(expo, max_tries=10, max_value=3600)
+def wait_for_report(client, report_id):
+    return client.get(f"/reports/{report_id}").get("ready")
+
+
+@bo.on_exception(
+    wait_gen=bo.expo,
+    exception=TimeoutError,
+    max_tries=4,
+    max_value=3600,
+)
+def fetch_fees(client):
+    return client.get("/fees")
