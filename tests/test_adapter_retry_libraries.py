@@ -683,6 +683,7 @@ def test_backoff_on_exception_defaults_and_limits(tmp_path: Path) -> None:
         ),
         ("lambda: backoff.expo(factor=2, max_value=30), E", Delay("exponential", 2.0, 30.0, True)),
         ("backoff.expo, E, max_value=LIMIT", Delay("unknown", 1.0, None, True)),
+        ("backoff.expo, E, max_value=None", Delay("exponential", 1.0, None, True)),
         ("backoff.fibo, E, max_value=13", Delay("exponential", 1.0, 13.0, True)),
         ("backoff.constant, E", Delay("constant", 1.0, 1.0, True)),
         ("backoff.constant, E, interval=5, jitter=None", Delay("constant", 5.0, 5.0, False)),

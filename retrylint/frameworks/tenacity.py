@@ -267,8 +267,11 @@ def constant_delay(base: float | None, *, jitter: bool = False, cap: float | Non
 def growing_delay(
     strategy: DelayStrategy, base: float | None, cap: Value, cap_given: bool, jitter: bool | None
 ) -> Delay:
-    """A linear/exponential delay; an unknown ``max`` makes the strategy unknown (see above)."""
-    if not cap_given:
+    """A linear/exponential delay; an unknown ``max`` makes the strategy unknown (see above).
+
+    A literal ``None`` cap is the libraries' own spelling of "no cap" (backoff ``max_value``).
+    """
+    if not cap_given or cap is None:
         return Delay(strategy, base, None, jitter)
     cap_seconds = seconds(cap)
     if cap_seconds is None:
