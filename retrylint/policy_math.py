@@ -54,7 +54,9 @@ def retry_window(policy: RetryPolicy) -> float | Marker:
     for k in range(max(attempts - 1, 0)):
         wait = delay_before_retry(policy.delay.value, k)
         if isinstance(wait, Marker):
-            return min(deadline, float("inf")) if isinstance(deadline, float | int) else UNKNOWN
+            # At most the deadline, but it may be far shorter: "at least <deadline>" would be
+            # a guess (arq's one-day expiry under a computed defer, for one).
+            return UNKNOWN
         total += wait
         if isinstance(deadline, float | int) and total >= deadline:
             return float(deadline)

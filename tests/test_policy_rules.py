@@ -87,6 +87,8 @@ class TestArithmetic:
         assert retry_window(policy(UNBOUNDED, deadline=30.0)) == 30.0
         assert retry_window(policy(UNKNOWN)) is UNKNOWN
         assert retry_window(policy(5, Delay("unknown"))) is UNKNOWN
+        # a deadline bounds an unknown window from above only: still unknown, not "at least"
+        assert retry_window(policy(5, Delay("unknown"), deadline=86400.0)) is UNKNOWN
 
     def test_window_schedule_repeats_last(self) -> None:
         p = policy(5, Delay("custom", 10.0, None, False, schedule=(10.0, 30.0)))
