@@ -37,6 +37,9 @@ __all__ = [
 
 Severity = Literal["low", "medium", "high"]
 
+# Names of tool and environment folders match at any depth; ``build``, ``dist`` and ``env`` only
+# at the top, where build artifacts and environments live: a package may well have a source
+# folder of that name (``worker/helpers/build/``), and skipping it silently loses its jobs.
 DEFAULT_EXCLUDE: tuple[str, ...] = (
     ".git",
     ".hg",
@@ -44,11 +47,11 @@ DEFAULT_EXCLUDE: tuple[str, ...] = (
     ".venv",
     "venv",
     ".env",
-    "env",
+    "/env",
     "__pypackages__",
     "node_modules",
-    "build",
-    "dist",
+    "/build",
+    "/dist",
     ".tox",
     ".nox",
     ".mypy_cache",

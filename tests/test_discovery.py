@@ -39,12 +39,15 @@ def test_default_excludes(tmp_path: Path) -> None:
         ".venv/lib/site.py",
         "node_modules/x/y.py",
         "build/lib/app.py",
-        "src/build/gen.py",
+        "dist/app.py",
+        "env/lib/x.py",
+        "src/helpers/build/copr.py",
         "src/__pycache__/app.py",
         "pkg.egg-info/x.py",
         "buildings/ok.py",
     )
-    assert found(tmp_path) == ["app.py", "buildings/ok.py"]
+    # build/dist/env only at the top: a source folder of that name deeper down is code
+    assert found(tmp_path) == ["app.py", "buildings/ok.py", "src/helpers/build/copr.py"]
 
 
 def test_exclude_replaces_defaults_and_extend_exclude_adds(tmp_path: Path) -> None:

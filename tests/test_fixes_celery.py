@@ -45,12 +45,12 @@ NOT_FIXED = {
     "none_here": "RL102,RL201,RL202,RL203",
     "none_elsewhere": "RL102,RL201",
 }
+# Native options that only change timing the user left to Celery. Flipping a retry_jitter=False
+# the user wrote (jitter_option, jitter_elsewhere) shortens the wait they chose: unsafe.
 SAFE = {
     "backoff_autoretry",
     "backoff_multiline",
     "backoff_bare",
-    "jitter_option",
-    "jitter_elsewhere",
 }
 
 

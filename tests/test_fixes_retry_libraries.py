@@ -30,6 +30,9 @@ THRESHOLDS = {"default-max-attempts": "5", "max-retry-window": '"6h"', "max-back
 
 # What each rule's fix is allowed to be (rules/RL*.yaml, "Fix safety").
 SAFETY = {"RL101": "unsafe", "RL102": "unsafe", "RL201": "safe", "RL202": "safe", "RL203": "safe"}
+# Turning off a "no jitter" the user wrote (backoff jitter=None, stamina wait_jitter=0) changes the
+# expected total wait they chose: unsafe.
+WRITTEN_NO_JITTER = {"backoff", "stamina"}
 
 FIXED: dict[str, str] = {
     # tenacity
@@ -120,7 +123,10 @@ def run_case(case: str, root: Path, newline: str = "\n") -> Path:
     assert before, "the case must have findings to fix"
     for finding in before:
         assert finding["fix"] is not None, finding
-        assert finding["fix"]["safety"] == SAFETY[finding["code"]], finding
+        expected = SAFETY[finding["code"]]
+        if finding["code"] == "RL202" and Path(case).parts[0] in WRITTEN_NO_JITTER:
+            expected = "unsafe"
+        assert finding["fix"]["safety"] == expected, finding
     fix(root, codes)
     fixed = path.read_bytes()
     compile(fixed, str(path), "exec")

@@ -226,3 +226,24 @@ class TestRL201Loops:
     def test_subject_names_the_function(self) -> None:
         (finding,) = rl201.check_project(project(self.loop("all")))
         assert finding.message.startswith("retry loop in `save` retries immediately")
+
+
+def test_rl201_leaves_polling_loops_to_rl101() -> None:
+    p = make_policy(
+        max_attempts=explicit(UNBOUNDED, "while True with no counter or deadline", SPAN),
+        delay=explicit(Delay("constant", 5.0), "time.sleep(5)", Span(4, 1, 4, 10)),
+        deadline=default(None, "no deadline"),
+        retry_on=default((), "nothing: it polls"),
+    )
+    poll = Job(
+        "wait#loop@3",
+        "m.wait#loop@3",
+        "loop",
+        "retry-loop",
+        "m.py",
+        JOB_SPAN,
+        p,
+        details=(("shape", "poll"),),
+    )
+    assert codes(rl201, poll) == []
+    assert codes(rl101, poll) == [("RL101", 3)]

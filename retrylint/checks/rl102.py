@@ -55,7 +55,7 @@ def check_project(project: Project) -> Iterator[Finding]:
         path, span = judged.location(field)
         yield make_finding(
             "RL102",
-            f"{judged.subject} can keep retrying for at least {format_duration(window)} "
+            f"{judged.subject} can keep retrying for {format_duration(window)} in the worst case "
             f"({policy.max_attempts.describe()}, delays {_delay_words(policy)}), "
             f"more than max-retry-window {format_duration(limit)}",
             path,

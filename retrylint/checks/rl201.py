@@ -21,12 +21,16 @@ def check_project(project: Project) -> Iterator[Finding]:
         pace = _steady_pace(delay)
         if pace is None:
             continue
-        if (
-            judged.job.framework == "loop"
-            and policy.max_attempts.value is not UNBOUNDED
-            and not may_be_transient(policy.retry_on.value)
+        if judged.job.framework == "loop" and (
+            judged.job.detail("shape") == "poll"
+            or (
+                policy.max_attempts.value is not UNBOUNDED
+                and not may_be_transient(policy.retry_on.value)
+            )
         ):
-            continue  # a bounded conflict-retry or polling loop: nothing struggles
+            # A steady polling cadence is the point of a poll (an unbounded one is RL101's); a
+            # bounded conflict retry stresses nobody.
+            continue
         path, span = judged.location(policy.delay)
         yield make_finding(
             "RL201",

@@ -108,10 +108,12 @@ def add_jitter(judged: JudgedPolicy, project: Project) -> Fix | None:
     span = found.keyword_spans.get("jitter")
     if jitter is None or jitter.value is not None or span is None:
         return None
+    # jitter=None is written on purpose: full jitter shortens the expected total wait, which
+    # the code may rely on, so this waits for --unsafe-fixes.
     title = "remove jitter=None (back to the default full_jitter)"
     removal = _removal(found, span, judged)
     if removal is not None:
-        return Fix("safe", title, (Edit(removal, ""),))
+        return Fix("unsafe", title, (Edit(removal, ""),))
     names = Names(LIBRARY, found.facts)
     wait_gen = found.options.get("wait_gen")
     hint = None
@@ -123,7 +125,7 @@ def add_jitter(judged: JudgedPolicy, project: Project) -> Fix | None:
         return None
     text, import_edit = ref
     return make_fix(
-        "safe",
+        "unsafe",
         f"jitter=None -> jitter={text} (the default)",
         [Edit(jitter.span, text), import_edit],
     )

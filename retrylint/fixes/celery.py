@@ -26,7 +26,8 @@ Decisions:
   ``self.retry()`` without ``countdown`` gets none: the adapter records no insertion point inside
   that call. Class-based tasks on autoretry have no decorator to add keywords to: no fix.
 - ``add_jitter`` (RL202): ``retry_jitter=False`` becomes ``True`` where it is written, or
-  ``retry_jitter=True`` is added to the decorator when the ``False`` is in another file (safe:
+  ``retry_jitter=True`` is added to the decorator when the ``False`` is in another file (unsafe:
+  the ``False`` was written on purpose and jitter shortens the expected total wait;
   native). A growing countdown expression is wrapped as ``random.uniform(0, <expression>)`` (full
   jitter, as Celery's own ``retry_jitter`` draws it; unsafe: not a native option).
 - ``cap_backoff`` (RL203): Celery caps autoretry backoff itself (``retry_backoff_max``); one that
@@ -119,14 +120,16 @@ def add_jitter(judged: JudgedPolicy, project: Project) -> Fix | None:
     jitter = _sources(job).get("retry_jitter")
     if jitter is None or jitter.span is None or delay.value.strategy != "exponential":
         return None
-    title = "set retry_jitter=True"
+    # retry_jitter=False was written on purpose (Celery's default is True): jitter roughly
+    # halves the expected total wait, which a "keep trying for N hours" task may rely on.
+    title = "set retry_jitter=True (shortens the expected total wait)"
     if (jitter.path or job.path) == path:
-        return Fix("safe", title, (Edit(jitter.span, "True"),))
+        return Fix("unsafe", title, (Edit(jitter.span, "True"),))
     shape = _decorator(job)
     if shape is None or path != job.path:
         return None
     # The decorator's retry_jitter beats a base class's or task_annotations' (autoretry wrapper).
-    return Fix("safe", title, (_add_keywords(shape, [("retry_jitter", "True")]),))
+    return Fix("unsafe", title, (_add_keywords(shape, [("retry_jitter", "True")]),))
 
 
 def cap_backoff(judged: JudgedPolicy, project: Project) -> Fix | None:

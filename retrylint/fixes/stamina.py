@@ -68,5 +68,5 @@ def add_jitter(judged: JudgedPolicy, project: Project) -> Fix | None:
     size = number(STAMINA_WAIT_JITTER)
     edits = set_options(found, [("wait_jitter", size)])
     return make_fix(
-        "safe", f"add up to {size} s of jitter: wait_jitter={size} (the default)", edits
+        "unsafe", f"add up to {size} s of jitter: wait_jitter={size} (the default)", edits
     )
