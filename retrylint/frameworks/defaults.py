@@ -53,7 +53,8 @@ TENACITY_WAIT: Final = "wait_none"
 TENACITY_EXPONENTIAL_MULTIPLIER: Final = 1.0
 TENACITY_EXPONENTIAL_BASE: Final = 2.0
 TENACITY_WAIT_RANDOM: Final = (0.0, 1.0)  # tenacity/wait.py wait_random(min=0, max=1)
-TENACITY_INCREMENTING: Final = (0.0, 100.0)  # tenacity/wait.py wait_incrementing(start=0, increment=100)
+# tenacity/wait.py wait_incrementing(start=0, increment=100)
+TENACITY_INCREMENTING: Final = (0.0, 100.0)
 TENACITY_EXPONENTIAL_JITTER: Final = 1.0  # tenacity/wait.py wait_exponential_jitter(jitter=1)
 
 # backoff 2.x: backoff/_decorator.py, backoff/_wait_gen.py
