@@ -523,3 +523,30 @@ def test_odd_shapes_do_not_raise(tmp_path: Path) -> None:
     )
     build = by_name(jobs, "build")
     assert len(build.call_sites) >= 5
+
+
+def test_enqueue_with_spread_keywords_has_an_unknown_policy(tmp_path: Path) -> None:
+    """`enqueue(f, **params)` may pass retry= inside params: unknown, not "no retries"."""
+    (tmp_path / "app.py").write_text(
+        textwrap.dedent(
+            """
+            from redis import Redis
+            from rq import Queue, Retry
+
+            queue = Queue(connection=Redis())
+
+
+            def send_webhook(url):
+                return url
+
+
+            def enqueue(url, retries):
+                params = {"retry": Retry(max=retries, interval=60)}
+                queue.enqueue(send_webhook, url, **params)
+            """
+        )
+    )
+    (job,) = [j for j in analyse_project(tmp_path).jobs if j.framework == "rq"]
+    assert job.policy.max_attempts.value is UNKNOWN
+    assert job.policy.retries.value is UNKNOWN
+    assert job.policy.max_attempts.origin == "**params may carry retry= (computed at run time)"

@@ -13,7 +13,7 @@ import libcst as cst
 from retrylint.context import FileContext
 from retrylint.facts import CallFact
 from retrylint.frameworks import FactSink
-from retrylint.frameworks.common import call_shape, keyword_options, positional_args
+from retrylint.frameworks.common import call_shape, invocation_keywords, positional_args
 
 # Methods whose receiver is the job itself.
 JOB_METHODS = frozenset(
@@ -78,7 +78,7 @@ def extract(ctx: FileContext, sink: FactSink) -> None:
                 span=ctx.span(node),
                 receiver=receiver,
                 args=args,
-                keywords=keyword_options(ctx, node),
+                keywords=invocation_keywords(ctx, node),
                 shape=call_shape(ctx, node),
                 function=info.function.qualname if info.function else None,
             )

@@ -113,6 +113,17 @@ def keyword_options(ctx: FileContext, call: cst.Call | None) -> tuple[tuple[str,
     )
 
 
+def invocation_keywords(ctx: FileContext, call: cst.Call) -> tuple[tuple[str, Located], ...]:
+    """Keyword arguments of a call that invokes a job, with ``**spread`` kept under ``"**"``.
+
+    A spread dict can carry any option (``queue.enqueue(f, **params)`` with a ``retry`` key), so
+    an adapter must read the options it does not see as unknown, not as absent.
+    """
+    keywords = list(keyword_options(ctx, call))
+    keywords.extend(("**", ctx.locate(arg.value)) for arg in call.args if arg.star == "**")
+    return tuple(keywords)
+
+
 def positional_args(ctx: FileContext, call: cst.Call) -> tuple[Located, ...]:
     return tuple(ctx.locate(arg.value) for arg in call.args if arg.keyword is None and not arg.star)
 

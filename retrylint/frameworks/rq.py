@@ -46,6 +46,7 @@ from retrylint.frameworks import FactSink
 from retrylint.frameworks.common import (
     call_shape,
     decorators,
+    invocation_keywords,
     keyword_options,
     make_policy,
     no_retry_policy,
@@ -321,7 +322,7 @@ def _record_rq_calls(ctx: FileContext, sink: FactSink) -> None:
                     span=ctx.span(node),
                     receiver="rq.job.Job" if method == "create" else "django_rq",
                     args=positional_args(ctx, node),
-                    keywords=keyword_options(ctx, node),
+                    keywords=invocation_keywords(ctx, node),
                     shape=call_shape(ctx, node),
                     function=info.function.qualname if info.function else None,
                     framework=FRAMEWORK,
@@ -650,7 +651,11 @@ def _call_site(
     options, where = site.options, site.options_module
     shown_path = where.path if where.path != job_path else None
     retry = options.get("retry")
-    policy = _retry_policy(project, where, retry, shown_path)
+    spread = options.get("**")
+    if retry is None and spread is not None:
+        policy = _spread_policy(spread, shown_path)
+    else:
+        policy = _retry_policy(project, where, retry, shown_path)
     limit = _time_limit(
         project,
         where,
@@ -706,6 +711,19 @@ def _resolve(project: ProjectIndex, module: ModuleFacts, value: Value) -> Value:
     if isinstance(value, tuple):
         return tuple(_resolve(project, module, item) for item in value)
     return value
+
+
+def _spread_policy(spread: Located, path: str | None) -> RetryPolicy:
+    """``enqueue(f, **params)``: ``params`` may hold a ``retry`` key, so the policy is unknown."""
+    origin = f"**{spread.code} may carry retry= (computed at run time)"
+    return make_policy(
+        max_attempts=_sourced(UNKNOWN, origin, spread, path),
+        delay=_sourced(UNKNOWN_DELAY, origin, spread, path),
+        deadline=default(None, "RQ: no total retry deadline"),
+        retry_on=_sourced(UNKNOWN, origin, spread, path),
+        redelivery=_sourced(UNKNOWN, origin, spread, path),
+        retries=_sourced(UNKNOWN, origin, spread, path),
+    )
 
 
 def _retry_policy(
