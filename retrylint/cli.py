@@ -282,7 +282,10 @@ def _apply_fixes(
         if text:
             click.echo(text, nl=False)
         return b"changed" if text else None
-    fixed_count = sum(outcome.applied.get(p, 0) for p in outcome.changed_paths())
+    changed = set(outcome.changed_paths())
+    before = sum(1 for f in result.findings if f.path in changed)
+    after = sum(1 for f in remaining if f.path in changed)
+    fixed_count = max(before - after, 0)
     result.errors.extend(write_outcome(outcome, skip=stdin_name))
     result.findings = remaining
     if fixed_count:

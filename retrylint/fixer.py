@@ -98,11 +98,10 @@ def _has_line(text: str, line: str) -> bool:
 
 @dataclass
 class FixOutcome:
-    """What fixing did: new texts per path, how many fixes were applied, and what was dropped."""
+    """What fixing did: the original and new text per path, and what was dropped and why."""
 
     originals: dict[str, SourceText] = field(default_factory=dict)
     fixed: dict[str, str] = field(default_factory=dict)
-    applied: dict[str, int] = field(default_factory=dict)
     dropped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
 
     def changed_paths(self) -> list[str]:
@@ -151,14 +150,13 @@ def fix_until_stable(
                 outcome.originals[path] = decode_source(read(path))
             source = outcome.originals[path]
             text = outcome.fixed.get(path, source.text)
-            new_text, count = apply_fixes(text, fixes, source.newline)
+            new_text, _ = apply_fixes(text, fixes, source.newline)
             if not parses(new_text):
                 outcome.dropped.append((path, "the fixed code does not parse; fixes not applied"))
                 outcome.fixed.pop(path, None)
                 overlay.pop(path, None)
                 continue
             outcome.fixed[path] = new_text
-            outcome.applied[path] = outcome.applied.get(path, 0) + count
             overlay[path] = encode_source(new_text, source)
         current = analyse(overlay)
     unstable = {f.path for f in current if applicable(f.fix, unsafe)}

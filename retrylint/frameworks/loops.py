@@ -89,6 +89,7 @@ import libcst as cst
 from retrylint.context import FileContext, LoopInfo
 from retrylint.frameworks import FactSink
 from retrylint.frameworks.common import make_policy
+from retrylint.frameworks.guard_budget import budget_of_loop
 from retrylint.model import (
     NO_DELAY,
     UNBOUNDED,
@@ -1496,10 +1497,14 @@ def _build_job(
     delay = _combined_delay(ctx, paths)
     sleep_call = next((p.sleep_call for p in paths if p.sleep_call is not None), None)
     retry_on, permanent = _exceptions_fields(ctx, retry, span)
+    deadline = _deadline_field(ctx, deadlines, span)
+    budget = budget_of_loop(ctx, info, _walk_all(body))
+    if budget is not None:  # a RetryBudget bounds the loop and paces it
+        max_attempts, delay, deadline = budget.max_attempts, budget.delay, budget.deadline
     policy = make_policy(
         max_attempts=max_attempts,
         delay=delay,
-        deadline=_deadline_field(ctx, deadlines, span),
+        deadline=deadline,
         retry_on=retry_on,
         permanent=permanent,
         redelivery=default(False, "a loop in the process: no redelivery"),
@@ -1519,6 +1524,7 @@ def _build_job(
         ("exit", ctx.span(retry.exit_node) if retry else None),
         ("sleep", ctx.span(sleep_call) if sleep_call is not None else None),
         ("sleep_arg", _sleep_located(ctx, sleep_call)),
+        ("sleep_function", ctx.qualify(sleep_call.func) if sleep_call is not None else None),
         ("sleeps", tuple(ctx.span(s) for s in sleeps)),
         ("exit_checks", tuple(dict.fromkeys(ctx.span(c) for c in checks))),
     ]

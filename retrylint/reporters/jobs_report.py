@@ -174,7 +174,7 @@ def jobs_table(jobs: list[Job]) -> Table:
             attempts += f" (+{len(job.policies)} site overrides)"
         table.add_row(
             job.framework,
-            job.function or job.name,
+            job.name if "#" in job.name else (job.function or job.name),  # loops: fn#loop@line
             f"{display_path(job.path)}:{job.span.line}",
             attempts,
             _delay_text(policy.delay.value),
