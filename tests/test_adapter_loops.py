@@ -858,3 +858,50 @@ def test_odd_shapes_do_not_crash(tmp_path: Path) -> None:
     assert all(job.framework == "loop" for job in jobs)
     big = next(job for job in jobs if "10 ** 9" in job.detail("header_code"))
     assert big.policy.max_attempts.value == 10**9
+
+
+@pytest.mark.parametrize(
+    "ask",
+    [
+        "return window.getkey().upper()",
+        "return int(input('How many? '))",
+        "return self.get_input(console, prompt)",
+        "return Prompt.ask('Name')",
+    ],
+)
+def test_loops_that_ask_a_person_are_not_retries(tmp_path: Path, ask: str) -> None:
+    """'Press any key' and re-prompting until the answer parses wait for a person: no bound or
+    backoff is right for them (seen as false RL101/RL201 on celery's curses monitor)."""
+    source = f"""
+        from rich.prompt import Prompt
+
+        def read(window, console, prompt, self=None):
+            while True:
+                try:
+                    {ask}
+                except Exception:
+                    pass
+        """
+    assert loop_jobs(tmp_path, source) == []
+
+
+def test_budget_driven_loop_reads_as_bounded_paced_retry(tmp_path: Path) -> None:
+    """What the guard fix inserts: the RetryBudget is the loop's policy."""
+    job = only_job(
+        tmp_path,
+        """
+        from retrylint.guard import RetryBudget
+
+        def sync(client):
+            retry_budget = RetryBudget(attempts=4, base=2, cap=30, deadline=120)
+            while True:
+                try:
+                    return client.sync()
+                except ConnectionError:
+                    retry_budget.sleep()
+        """,
+    )
+    assert job.policy.max_attempts.value == 4
+    assert job.policy.delay.value == Delay("exponential", 2.0, 30.0, True)
+    assert job.policy.deadline.value == 120.0
+    assert job.policy.max_attempts.origin == "RetryBudget(attempts=4, base=2, cap=30, deadline=120)"

@@ -120,6 +120,13 @@ SLEEP_FUNCTIONS = frozenset(
     }
 )
 CLOCK_FUNCTIONS = frozenset({"time.monotonic", "time.time", "time.perf_counter"})
+# Reading from a person: a loop around these re-asks, it does not retry.
+INTERACTIVE_FUNCTIONS = frozenset(
+    {"input", "raw_input", "getpass.getpass", "click.prompt", "click.confirm", "click.getchar"}
+)
+INTERACTIVE_METHODS = frozenset(
+    {"getkey", "getch", "get_wch", "get_wstr", "getstr", "get_input", "ask", "prompt", "confirm"}
+)
 # Clock reads we see but cannot turn into seconds: a comparison with them makes deadline UNKNOWN.
 OTHER_CLOCKS = re.compile(r"(^|\.)(monotonic_ns|time_ns|perf_counter_ns|now|utcnow|time)$")
 BROAD_EXCEPTIONS = frozenset(
@@ -1399,6 +1406,8 @@ def _analyse_loop(ctx: FileContext, info: LoopInfo) -> Job | None:
         return None
     if isinstance(loop, cst.While) and _calls_len(loop.test):
         return None  # while len(items) > 0: consuming a collection
+    if _asks_the_user(ctx, loop):
+        return None  # "press any key", re-prompting until the answer is valid: a person waits
     retry = _find_retry(ctx, loop, body)
     if retry is not None and not _is_same_work(ctx, loop, body, retry):
         return None
@@ -1406,6 +1415,27 @@ def _analyse_loop(ctx: FileContext, info: LoopInfo) -> Job | None:
     if retry is None and not _is_poll(ctx, loop, body, sleeps):
         return None
     return _build_job(ctx, info, header, body, retry, sleeps)
+
+
+def _asks_the_user(ctx: FileContext, loop: cst.While | cst.For) -> bool:
+    """Whether the loop reads from a person (``input()``, curses ``getkey``, ``Prompt.ask``).
+
+    Such a loop waits for an answer, re-asking after a bad one; nothing retries a failing
+    dependency, and no bound or backoff would be right for it.
+    """
+    for node in _walk_all([loop.test] if isinstance(loop, cst.While) else [loop.iter]):
+        if _is_interactive_call(ctx, node):
+            return True
+    return any(_is_interactive_call(ctx, node) for node in _walk_all(_block(loop.body)))
+
+
+def _is_interactive_call(ctx: FileContext, node: cst.CSTNode) -> bool:
+    if not isinstance(node, cst.Call):
+        return False
+    qualified = ctx.qualify(node.func)
+    if qualified is None:
+        return False
+    return qualified in INTERACTIVE_FUNCTIONS or qualified.rsplit(".", 1)[-1] in INTERACTIVE_METHODS
 
 
 def _header_span(ctx: FileContext, loop: cst.While | cst.For) -> Span:
