@@ -992,3 +992,316 @@ def test_app_conf_annotations_replace_config_module_annotations(tmp_path: Path) 
     assert job.policy.max_attempts.value == 4
     assert job.detail("annotations_applied") == ()
     assert job.detail("annotations_opaque") is True
+
+
+# -- retries through a helper the task passes itself to ----------------------------------------
+def test_retry_through_a_helper_in_the_same_module(tmp_path: Path) -> None:
+    jobs = project(
+        tmp_path,
+        tasks_module(
+            """
+            from smtplib import SMTPException
+
+            def retryable_smtp(task, message=None):
+                try:
+                    deliver(message)
+                except SMTPException as e:
+                    raise task.retry(exc=e, countdown=2 ** (task.request.retries * 2))
+
+            @app.task(bind=True)
+            def send_mail(self, message):
+                retryable_smtp(self, message)
+
+            def later(task):
+                raise task.retry(max_retries=None)
+
+            @app.task(bind=True, max_retries=None)
+            def by_keyword(worker, message):
+                try:
+                    deliver(message)
+                except ConnectionError:
+                    later(task=worker)
+            """
+        ),
+    )
+    mail = jobs["proj.tasks.send_mail"]
+    policy = mail.policy
+    assert policy.retries.value is True
+    assert policy.retries.line == 9
+    assert policy.retries.origin == "task.retry() in retryable_smtp()"
+    assert policy.max_attempts.value == 4  # the task's max_retries: Celery's 3
+    delay = policy.delay
+    assert (delay.value.strategy, delay.value.jitter) == ("exponential", False)
+    assert delay.line == 9 and delay.path is None
+    assert delay.origin == (
+        "task.retry(countdown=2 ** (task.request.retries * 2)) in retryable_smtp()"
+    )
+    assert policy.retry_on.value == ("smtplib.SMTPException",)
+    assert policy.retry_on.line == 8  # the helper's except clause
+    calls = mail.detail("self_retry_calls")
+    assert [(c.receiver, c.helper, c.path) for c in calls] == [("task", "retryable_smtp", None)]
+    # The helper retries outside an except, inside the task's: the task's clause decides.
+    keyword = jobs["proj.tasks.by_keyword"].policy
+    assert keyword.retry_on.value == ("ConnectionError",)
+    assert keyword.retry_on.line == 22
+    assert keyword.retry_on.origin == "except ConnectionError: task.retry() in later()"
+    assert keyword.max_attempts.value is UNBOUNDED  # retry(max_retries=None): the task's None
+    assert keyword.max_attempts.line == 18
+
+
+def test_retry_through_a_helper_imported_from_another_module(tmp_path: Path) -> None:
+    files = tasks_module(
+        """
+        from proj import mail
+        from proj.mail import retryable_smtp as retryable
+
+        @app.task(bind=True)
+        def send_mail(self, message):
+            retryable(self, message)
+
+        @app.task(bind=True)
+        def send_digest(self, message):
+            mail.retryable_smtp(self, message)
+        """
+    )
+    files["proj/mail.py"] = textwrap.dedent(
+        """
+        import smtplib
+
+        def retryable_smtp(task, message):
+            try:
+                smtplib.SMTP("mail.example").send_message(message)
+            except smtplib.SMTPException as exc:
+                raise task.retry(exc=exc, countdown=30)
+        """
+    )
+    jobs = project(tmp_path, files)
+    for name in ("proj.tasks.send_mail", "proj.tasks.send_digest"):
+        policy = jobs[name].policy
+        assert policy.delay.value.strategy == "constant" and policy.delay.value.base == 30.0
+        assert policy.delay.path == "proj/mail.py" and policy.delay.line == 8
+        assert policy.retry_on.value == ("smtplib.SMTPException",)
+        assert policy.retry_on.path == "proj/mail.py"
+        assert policy.retries.path == "proj/mail.py"
+        (call,) = jobs[name].detail("self_retry_calls")
+        assert call.path == "proj/mail.py"
+
+
+def test_helpers_not_followed(tmp_path: Path) -> None:
+    jobs = project(
+        tmp_path,
+        tasks_module(
+            """
+            def retryable(task, other=None):
+                try:
+                    pass
+                except IOError as exc:
+                    raise task.retry(exc=exc)
+
+            def twice_removed(task):
+                retryable(task)
+
+            @app.task
+            def not_bound(self):
+                retryable(self)
+
+            @app.task(bind=True)
+            def other_argument(self, item):
+                retryable(item, self)
+
+            @app.task(bind=True)
+            def two_levels(self):
+                twice_removed(self)
+
+            @app.task(bind=True)
+            def after_star(self, extra):
+                retryable(*extra, self)
+
+            @app.task(bind=True)
+            def method_call(self):
+                self.update_state(self)
+            """
+        ),
+    )
+    for name in ("not_bound", "other_argument", "two_levels", "after_star", "method_call"):
+        policy = jobs[f"proj.tasks.{name}"].policy
+        assert policy.retries.value is False, name
+
+
+def test_helper_retries_in_a_class_based_task(tmp_path: Path) -> None:
+    jobs = project(
+        tmp_path,
+        tasks_module(
+            """
+            from celery import Task
+
+            def retry_later(task, exc):
+                raise task.retry(exc=exc, countdown=5)
+
+            class Export(Task):
+                def run(self, day):
+                    try:
+                        pass
+                    except OSError as exc:
+                        retry_later(self, exc)
+            """
+        ),
+    )
+    policy = jobs["proj.tasks.Export"].policy
+    assert policy.retry_on.value == ("OSError",)
+    assert policy.delay.value.base == 5.0 and policy.delay.line == 6
+
+
+# -- self.retry(max_retries=<parameter defaulting to None>) -------------------------------------
+def test_max_retries_parameter_defaulting_to_none_is_the_task_default(tmp_path: Path) -> None:
+    jobs = project(
+        tmp_path,
+        tasks_module(
+            """
+            @app.task(bind=True, max_retries=None, default_retry_delay=1)
+            def unlock_chord(self, group_id, interval=None, max_retries=None):
+                if not ready(group_id):
+                    raise self.retry(countdown=interval, max_retries=max_retries)
+
+            @app.task(bind=True, max_retries=5)
+            def bounded(self, *, max_retries=None):
+                raise self.retry(max_retries=max_retries)
+
+            @app.task(bind=True, max_retries=None)
+            def reassigned(self, max_retries=None):
+                max_retries = max_retries or 3
+                raise self.retry(max_retries=max_retries)
+
+            @app.task(bind=True, max_retries=None)
+            def number_default(self, max_retries=10):
+                raise self.retry(max_retries=max_retries)
+            """
+        ),
+    )
+    attempts = jobs["proj.tasks.unlock_chord"].policy.max_attempts
+    assert attempts.value is UNBOUNDED
+    assert attempts.source == "explicit" and attempts.line == 3  # the decorator's None
+    assert attempts.origin == (
+        "max_retries=None; self.retry(max_retries=max_retries) keeps it while the max_retries "
+        "parameter is left at its default None (a caller may pass another)"
+    )
+    (call,) = jobs["proj.tasks.unlock_chord"].detail("self_retry_calls")
+    assert call.max_retries_parameter == "max_retries"
+    assert jobs["proj.tasks.bounded"].policy.max_attempts.value == 6
+    # A parameter reassigned in the body, or defaulting to a number, stays a run-time value.
+    assert jobs["proj.tasks.reassigned"].policy.max_attempts.value is UNKNOWN
+    assert jobs["proj.tasks.number_default"].policy.max_attempts.value is UNKNOWN
+
+
+# -- RL202 wording and the retry call's shape ---------------------------------------------------
+def test_explicit_retry_jitter_false_is_named_in_the_delay_origin(tmp_path: Path) -> None:
+    jobs = project(
+        tmp_path,
+        tasks_module(
+            """
+            @app.task(autoretry_for=(IOError,),
+                      retry_backoff=30,
+                      retry_jitter=False)
+            def steady():
+                pass
+
+            @app.task(autoretry_for=(IOError,), retry_backoff=30, retry_jitter=True)
+            def jittered():
+                pass
+            """
+        ),
+    )
+    delay = jobs["proj.tasks.steady"].policy.delay
+    assert delay.value.jitter is False
+    assert delay.origin == "retry_backoff=30, retry_jitter=False"
+    assert delay.line == 4  # still retry_backoff: the base and cap come from it
+    assert jobs["proj.tasks.jittered"].policy.delay.origin == "retry_backoff=30"
+
+
+def test_retry_call_shape_is_recorded_unless_it_spreads_arguments(tmp_path: Path) -> None:
+    jobs = project(
+        tmp_path,
+        tasks_module(
+            """
+            @app.task(bind=True)
+            def plain(self):
+                raise self.retry()
+
+            @app.task(bind=True)
+            def spread(self, **options):
+                raise self.retry(exc=None, **options)
+            """
+        ),
+    )
+    (plain,) = jobs["proj.tasks.plain"].detail("self_retry_calls")
+    assert plain.shape is not None and plain.shape.has_args is False
+    assert plain.shape.args_end is not None and plain.shape.args_end.line == 5
+    (spread,) = jobs["proj.tasks.spread"].detail("self_retry_calls")
+    assert spread.shape is None
+
+
+# -- class-body names in class-based task options ------------------------------------------------
+def test_retry_kwargs_name_a_class_attribute(tmp_path: Path) -> None:
+    jobs = project(
+        tmp_path,
+        tasks_module(
+            """
+            from celery import Task
+
+            max_retries = 3
+            DELAY = 40
+
+            class BodhiTaskWithRetry(Task):
+                autoretry_for = (ConnectionError,)
+                max_retries = 8
+                delay = 20
+                retry_kwargs = {"max_retries": max_retries, "countdown": delay}
+
+            class LateName(Task):
+                autoretry_for = (ConnectionError,)
+                retry_kwargs = dict(max_retries=max_retries, countdown=DELAY)
+                max_retries = 8
+
+            @app.task(base=BodhiTaskWithRetry)
+            def push_update(update_id):
+                pass
+
+            @app.task(base=LateName)
+            def late():
+                pass
+
+            class Export(BodhiTaskWithRetry):
+                def run(self):
+                    pass
+            """
+        ),
+    )
+    task = jobs["proj.tasks.push_update"].policy
+    assert task.max_attempts.value == 9
+    assert task.max_attempts.line == 12  # the entry, not the whole dict
+    assert task.max_attempts.origin == (
+        "retry_kwargs['max_retries']=max_retries (on base class BodhiTaskWithRetry)"
+    )
+    assert task.delay.value.strategy == "constant" and task.delay.value.base == 20.0
+    assert jobs["proj.tasks.Export"].policy.max_attempts.value == 9
+    # Python reads the module's max_retries there: the class attribute comes later.
+    assert jobs["proj.tasks.late"].policy.max_attempts.value == 4
+    assert jobs["proj.tasks.late"].policy.delay.value.base == 40.0
+
+
+def test_retry_kwargs_written_as_a_dict_call(tmp_path: Path) -> None:
+    jobs = project(
+        tmp_path,
+        tasks_module(
+            """
+            @app.task(autoretry_for=(IOError,), retry_kwargs=dict(max_retries=6, countdown=9))
+            def job():
+                pass
+            """
+        ),
+    )
+    policy = jobs["proj.tasks.job"].policy
+    assert policy.max_attempts.value == 7 and policy.max_attempts.origin == (
+        "retry_kwargs['max_retries']=6"
+    )
+    assert policy.delay.value.base == 9.0

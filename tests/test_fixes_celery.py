@@ -34,6 +34,7 @@ FIXED = {
     "backoff_bare": "RL201",  # autoretry from task_annotations: @app.task, @app.task(), shared
     "backoff_countdown": "RL201",  # self.retry(countdown=<constant>), `import random` added
     "backoff_countdown_alias": "RL201",  # `import random as rnd`: rnd.uniform, no import
+    "backoff_no_countdown": "RL201",  # self.retry() without countdown: one added, also in a helper
     "jitter_option": "RL202",  # retry_jitter=False / 0 / a class attribute -> True
     "jitter_elsewhere": "RL202",  # retry_jitter=False on a base class elsewhere: decorator wins
     "jitter_countdown": "RL202",  # growing countdowns wrapped in random.uniform(0, ...)

@@ -23,8 +23,17 @@ Decisions:
   user's expression, and it adds ``import random``). It needs the bound task parameter for
   ``.request.retries``: ``<task>.retry(...)`` by module-level name gets no fix. A constant at or
   above ``max-backoff`` gets none either: capped at once, the delay would stay constant.
-  ``self.retry()`` without ``countdown`` gets none: the adapter records no insertion point inside
-  that call. Class-based tasks on autoretry have no decorator to add keywords to: no fix.
+  ``self.retry(exc=exc)`` without ``countdown`` (the task waits ``default_retry_delay``, 180 s
+  unless set) gets the same expression added, ``countdown=random.uniform(0, min(<max-backoff>,
+  <default_retry_delay> * 2**self.request.retries))``, in every such call of the task (unsafe,
+  as above). The base is the delay the task waits today, so the first retry waits no longer than
+  now and later ones spread out; starting from 1 s instead would hit a struggling dependency
+  sooner than the user's (or Celery's) delay did. No fix when the call spreads ``**options``
+  (they may hold a countdown), is in another file (a helper imported from another module), or
+  when ``default_retry_delay`` is set in another file (the finding points there).
+  Retry calls in a helper the task passes itself to (``retryable_smtp(self)``) are edited in the
+  helper: every task using it gets the new countdown. Class-based tasks on autoretry have no
+  decorator to add keywords to: no fix.
 - ``add_jitter`` (RL202): ``retry_jitter=False`` becomes ``True`` where it is written, or
   ``retry_jitter=True`` is added to the decorator when the ``False`` is in another file (unsafe:
   the ``False`` was written on purpose and jitter shortens the expected total wait;
@@ -98,7 +107,7 @@ def add_backoff(judged: JudgedPolicy, project: Project) -> Fix | None:
         return _countdown_backoff(judged, project, call)
     if _steady_autoretry(judged, project):
         return _native_backoff(job, project)
-    return None
+    return _added_countdown(judged, project)
 
 
 def add_jitter(judged: JudgedPolicy, project: Project) -> Fix | None:
@@ -183,8 +192,7 @@ def _countdown_backoff(judged: JudgedPolicy, project: Project, call: RetryCall) 
     job, delay = judged.job, judged.policy.delay.value
     if delay.strategy not in ("none", "constant") or not _bound_receiver(job, call):
         return None
-    base = delay.base or 0.0
-    base = base if base > 0 else 1.0
+    base = _growth_base(delay.base)
     limit = project.config.max_backoff
     if base >= limit:
         return None  # min(limit, base * 2**k) would be the constant limit from the first retry
@@ -194,15 +202,75 @@ def _countdown_backoff(judged: JudgedPolicy, project: Project, call: RetryCall) 
         return None
     name, imports = found
     assert call.countdown is not None
-    growth = f"2**{call.receiver}.request.retries"
-    growth = growth if base == 1 else f"{_number(base)} * {growth}"
-    countdown = f"{name}.uniform(0, min({_number(limit)}, {growth}))"
+    countdown = _backoff_expression(name, base, limit, call)
     return Fix(
         "unsafe",
         f"back off exponentially from {format_duration(base)} up to "
         f"{format_duration(limit)}, with full jitter",
         (*imports, Edit(call.countdown.span, countdown)),
     )
+
+
+def _added_countdown(judged: JudgedPolicy, project: Project) -> Fix | None:
+    """``self.retry(exc=exc)`` waits ``default_retry_delay`` every time: each such call of the
+    task gets a growing ``countdown=`` starting from that delay (one edit per call)."""
+    job, delay = judged.job, judged.policy.delay
+    if delay.value.strategy not in ("none", "constant") or not _retry_delay_in_effect(job, delay):
+        return None
+    calls = [
+        call
+        for call in job.detail("self_retry_calls", ())
+        if call.countdown is None and call.eta is None
+    ]
+    if not calls or any(
+        call.shape is None
+        or call.shape.args_end is None
+        or call.path is not None
+        or not _bound_receiver(job, call)
+        or not _own_call(job, call, project)
+        for call in calls
+    ):
+        return None  # **options may hold a countdown; a call in another file; no request
+    base, limit = _growth_base(delay.value.base), project.config.max_backoff
+    found = _random_module(project, job.path)
+    facts = _facts(project, job.path)
+    if base >= limit or found is None or facts is None or _shadowed(facts, "min"):
+        return None
+    name, imports = found
+    edits = [
+        _add_keywords(call.shape, [("countdown", _backoff_expression(name, base, limit, call))])
+        for call in calls
+    ]
+    return Fix(
+        "unsafe",
+        f"add a countdown backing off exponentially from {format_duration(base)} up to "
+        f"{format_duration(limit)}, with full jitter",
+        (*imports, *edits),
+    )
+
+
+def _retry_delay_in_effect(job: Job, delay: Sourced[Any]) -> bool:
+    """Whether the steady delay is the task's ``default_retry_delay`` (Celery's 180 s or the
+    task's own, set in this file): the delay a ``retry()`` without ``countdown`` waits."""
+    retry_delay = _sources(job).get("default_retry_delay")
+    if retry_delay is not None:
+        return (
+            delay.source != "default"
+            and delay.span == retry_delay.span
+            and delay.path == retry_delay.path
+        )
+    return delay.source == "default"
+
+
+def _growth_base(base: float | None) -> float:
+    """The first delay of the grown countdown: the current steady delay, 1 s when it is 0."""
+    return base if base is not None and base > 0 else 1.0
+
+
+def _backoff_expression(name: str, base: float, limit: float, call: RetryCall) -> str:
+    growth = f"2**{call.receiver}.request.retries"
+    growth = growth if base == 1 else f"{_number(base)} * {growth}"
+    return f"{name}.uniform(0, min({_number(limit)}, {growth}))"
 
 
 def _steady_autoretry(judged: JudgedPolicy, project: Project) -> bool:
@@ -385,7 +453,9 @@ def _countdown_call(judged: JudgedPolicy, project: Project) -> RetryCall | None:
 def _own_call(job: Job, call: RetryCall, project: Project) -> bool:
     """Whether ``call`` is written in the job's own file: a class-based task may inherit ``run``
     (and its ``self.retry`` calls) from a base class in another module."""
-    if job.detail("form") != "class":
+    if call.path is not None:
+        return False  # a helper function (or inherited run) in another module
+    if job.detail("form") != "class" or call.helper is not None:
         return True
     facts = _facts(project, job.path)
     if facts is None:

@@ -9,6 +9,8 @@ Per file (``extract``) we record what the file says and nothing more:
 - classes that may be ``Task`` subclasses or custom bases (``TaskClass`` in ``data``);
 - ``self.retry(...)`` / ``<task>.retry(...)`` calls in task bodies with the ``except`` clause
   around each (``RetryCall``) and the shape of their ``countdown`` (constant, exponential ...);
+- calls passing the bound task to a function (``HelperCall``: ``retryable_smtp(self)``), and
+  module-level functions calling ``<parameter>.retry(...)`` (``RetryHelper``);
 - app config: ``app.conf.X = ...``, ``app.conf["X"] = ...``, ``app.conf.update(...)``,
   ``config_from_object(...)``, module-level / config-class settings (``CELERY_TASK_ACKS_LATE``,
   ``task_acks_late``), ``task_annotations`` expanded per entry, ``beat_schedule`` entries
@@ -39,6 +41,23 @@ Decisions (each checked against celery 5.7.0 where it is behaviour):
 - ``retry_on`` is ``"all"`` when the retried set holds ``Exception``/``BaseException`` or a bare
   ``except:`` calls ``self.retry``; a ``self.retry`` outside any ``except`` retries on a condition,
   which adds no exception. ``permanent`` is ``dont_autoretry_for``.
+- A bound task passing itself to a function (``retryable_smtp(self)``, ``later(task=self)``)
+  retries through that function's ``<parameter>.retry(...)`` calls when the function is defined
+  at module level in the project (same module or imported); followed one level, spans point into
+  the helper (with its path when it is another file). A helper retrying outside any ``except``
+  takes the ``except`` clause around the call in the task. Not followed: the task by its
+  module-level name, helper methods, wrapper objects holding the task (``self.task.retry()``).
+- ``self.retry(max_retries=p)`` where ``p`` is a parameter of the function defaulting to None
+  (and not reassigned before the call) is the task's own ``max_retries`` (task.py: None means the
+  task default): attempts follow the task, the origin says a caller may pass another value.
+  Another default (a number) stays UNKNOWN: any caller can change it.
+- Class-based task options are evaluated in the class body's scope: ``retry_kwargs =
+  {"max_retries": max_retries}`` after ``max_retries = 8`` is 8; a name assigned later in the
+  body is the module's, as Python reads it. ``retry_kwargs`` entries written in a class body keep
+  their own spans; ``dict(max_retries=...)`` counts as a written-out dict.
+- With ``retry_jitter=False`` set, the autoretry delay's origin names it (``retry_backoff=30,
+  retry_jitter=False``) but its span stays on ``retry_backoff``: the delay has one provenance, and
+  RL201/RL203/RL102 point at the backoff that sets its base and cap.
 - ``time_limit`` is the smaller of ``time_limit`` and ``soft_time_limit`` (options, then
   ``task_time_limit`` / ``task_soft_time_limit``); None when neither is set.
 
@@ -51,13 +70,13 @@ outside the project, namespaces other than ``CELERY`` for module-level settings.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import libcst as cst
 
 from retrylint.context import FileContext, FunctionInfo
-from retrylint.facts import ConfigFact, HookFact, JobDef, ObjectFact
+from retrylint.facts import CallShape, ConfigFact, HookFact, JobDef, ObjectFact
 from retrylint.frameworks import FactSink
 from retrylint.frameworks.common import (
     BodyVisitor,
@@ -94,7 +113,15 @@ from retrylint.model import (
     default,
 )
 from retrylint.project import ModuleFacts, ProjectIndex
-from retrylint.values import DictValue, Located, Ref, Value, as_seconds, is_number
+from retrylint.values import (
+    CallValue,
+    DictValue,
+    Located,
+    Ref,
+    Value,
+    as_seconds,
+    is_number,
+)
 
 FRAMEWORK = "celery"
 
@@ -213,6 +240,51 @@ class RetryCall:
     handler: Located | None = None
     handler_span: Span | None = None
     delay: Delay | None = None
+    # Where a fix can add ``countdown=``; None when ``*args`` / ``**options`` may already hold it.
+    shape: CallShape | None = None
+    # ``max_retries=<p>`` where ``<p>`` is a parameter of the function defaulting to None.
+    max_retries_parameter: str | None = None
+    # Set in the project phase: the helper function the call is written in (its qualname), for a
+    # task passing itself to it, and the call's file when it is not the task's.
+    helper: str | None = None
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class HelperCall:
+    """A call in a task body passing the bound task on: ``retryable_smtp(self)``.
+
+    ``position`` / ``keyword`` say which argument the task is; the ``except`` clause around the
+    call decides the retried exceptions of a ``task.retry()`` the helper makes outside one.
+    """
+
+    callee: str  # qualified name of the called function
+    position: int | None
+    keyword: str | None
+    span: Span
+    in_except: bool = False
+    handler: Located | None = None
+    handler_span: Span | None = None
+
+
+@dataclass(frozen=True)
+class RetryHelper:
+    """A module-level function calling ``<parameter>.retry(...)``: a task passing itself as that
+    parameter retries through it (``def retryable_smtp(task): ... raise task.retry(...)``)."""
+
+    name: str  # qualname within the module
+    positional: tuple[str, ...]  # positional parameter names, in order
+    keyword_only: tuple[str, ...]
+    retry_calls: tuple[tuple[str, tuple[RetryCall, ...]], ...]  # parameter -> its retry calls
+
+    def calls_for(self, position: int | None, keyword: str | None) -> tuple[RetryCall, ...]:
+        if keyword is not None:
+            parameter: str | None = keyword
+        elif position is not None and position < len(self.positional):
+            parameter = self.positional[position]
+        else:
+            parameter = None
+        return dict(self.retry_calls).get(parameter, ()) if parameter else ()
 
 
 @dataclass(frozen=True)
@@ -227,6 +299,10 @@ class TaskClass:
     run_span: Span | None = None
     retry_calls: tuple[RetryCall, ...] = ()
     on_failure: Span | None = None
+    helper_calls: tuple[HelperCall, ...] = ()
+    # ``retry_kwargs.<key>`` entries of a dict written in the class body, each with its own span
+    # and class-body names resolved (``retry_kwargs = {"max_retries": max_retries}``).
+    entries: tuple[tuple[str, Located], ...] = ()
 
 
 def extract(ctx: FileContext, sink: FactSink) -> None:
@@ -235,6 +311,7 @@ def extract(ctx: FileContext, sink: FactSink) -> None:
     _extract_classes(ctx, sink)
     _extract_config(ctx, sink)
     _extract_hooks(ctx, sink)
+    _extract_helpers(ctx, sink)
 
 
 def _extract_apps_and_bindings(ctx: FileContext, sink: FactSink) -> None:
@@ -373,14 +450,17 @@ def _job_def(
     params = function.node.params.params
     first = params[0].name.value if params else None
     receivers = {function.name}
-    if bind is not False and first is not None:
-        receivers.add(first)
+    bound = first if bind is not False else None
+    if bound is not None:
+        receivers.add(bound)
     kwargs = {key for key, _ in keyword_options(ctx, decorator.call)}
+    scan = _scan(ctx, function.node, receivers, bound)
     data: tuple[tuple[str, Any], ...] = (
         ("form", form),
         ("bind", bind),
         ("name_known", "name" not in option or isinstance(name, str)),
-        ("retry_calls", tuple(_retry_calls(ctx, function.node, receivers))),
+        ("retry_calls", tuple(scan.found)),
+        ("helper_calls", tuple(scan.helpers)),
         ("celery_only_kwargs", bool(kwargs & CELERY_ONLY_KWARGS)),
         ("other_framework_kwargs", bool(kwargs & OTHER_FRAMEWORK_KWARGS)),
     )
@@ -399,30 +479,73 @@ def _job_def(
 
 # -- task bodies: self.retry calls and their except clauses -----------------------------------
 class _RetryScan(BodyVisitor):
-    def __init__(self, ctx: FileContext, root: cst.FunctionDef, receivers: set[str]) -> None:
+    """``<receiver>.retry(...)`` calls in one function body, and calls passing ``bound`` (the
+    bound task parameter) on to another function."""
+
+    def __init__(
+        self,
+        ctx: FileContext,
+        root: cst.FunctionDef,
+        receivers: set[str],
+        bound: str | None = None,
+    ) -> None:
         super().__init__()
         self.ctx = ctx
         self.root = root
         self.receivers = receivers
+        self.bound = bound
         self.found: list[RetryCall] = []
+        self.helpers: list[HelperCall] = []
         self.locals: dict[str, cst.BaseExpression] = {}  # name -> its latest assignment so far
+        self.rebound: set[str] = set()  # names assigned in the body before the current node
+        params = root.params
+        self.none_parameters = {
+            param.name.value
+            for param in (*params.posonly_params, *params.params, *params.kwonly_params)
+            if isinstance(param.default, cst.Name) and param.default.value == "None"
+        }
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
             self.locals[node.targets[0].target.value] = node.value
+        for target in node.targets:
+            self._rebind(target.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._rebind(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._rebind(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._rebind(node.target)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._rebind(node.target)
+
+    def _rebind(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            self.rebound.add(target.value)
+        elif isinstance(target, cst.Tuple | cst.List):
+            for element in target.elements:
+                self._rebind(element.value)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return node is self.root  # nested functions are not the task body
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if not (
+        if (
             isinstance(func, cst.Attribute)
             and func.attr.value == "retry"
             and isinstance(func.value, cst.Name)
             and func.value.value in self.receivers
         ):
-            return
+            self._retry(node, func.value.value)
+        elif self.bound is not None:
+            self._helper(node)
+
+    def _retry(self, node: cst.Call, receiver: str) -> None:
         ctx = self.ctx
         arguments: dict[str, Located] = {}
         positional = 0
@@ -443,13 +566,21 @@ class _RetryScan(BodyVisitor):
             ),
             None,
         )
+        max_retries = arguments.get("max_retries")
+        parameter = None
+        if (
+            max_retries is not None
+            and max_retries.code in self.none_parameters
+            and max_retries.code not in self.rebound
+        ):
+            parameter = max_retries.code  # the task's own default unless a caller passes one
         self.found.append(
             RetryCall(
                 span=ctx.span(node),
-                receiver=func.value.value,
+                receiver=receiver,
                 countdown=arguments.get("countdown"),
                 eta=arguments.get("eta"),
-                max_retries=arguments.get("max_retries"),
+                max_retries=max_retries,
                 exc=arguments.get("exc"),
                 throw=arguments.get("throw"),
                 in_except=handler is not None,
@@ -458,8 +589,39 @@ class _RetryScan(BodyVisitor):
                 delay=_countdown_delay(ctx, self._expression(countdown_node))
                 if countdown_node
                 else None,
+                shape=None if any(arg.star for arg in node.args) else call_shape(ctx, node),
+                max_retries_parameter=parameter,
             )
         )
+
+    def _helper(self, node: cst.Call) -> None:
+        """``retryable_smtp(self)`` / ``notify(order, task=self)``: the task is passed on."""
+        position: int | None = 0
+        for arg in node.args:
+            if arg.star:
+                position = None  # positions after *args are not known
+                continue
+            passes = isinstance(arg.value, cst.Name) and arg.value.value == self.bound
+            if passes and (arg.keyword is not None or position is not None):
+                callee = self.ctx.qualify(node.func)
+                if callee is None or callee.split(".", 1)[0] == self.bound:
+                    return
+                handler = self.handlers[-1] if self.handlers else None
+                ctx = self.ctx
+                self.helpers.append(
+                    HelperCall(
+                        callee=callee,
+                        position=position if arg.keyword is None else None,
+                        keyword=arg.keyword.value if arg.keyword is not None else None,
+                        span=ctx.span(node),
+                        in_except=handler is not None,
+                        handler=ctx.locate(handler.type) if handler and handler.type else None,
+                        handler_span=ctx.span(handler) if handler else None,
+                    )
+                )
+                return
+            if arg.keyword is None and position is not None:
+                position += 1
 
     def _expression(self, node: cst.BaseExpression) -> cst.BaseExpression:
         """``delay`` in ``countdown=delay`` stands for the expression last assigned to it."""
@@ -468,10 +630,53 @@ class _RetryScan(BodyVisitor):
         return node
 
 
-def _retry_calls(ctx: FileContext, node: cst.FunctionDef, receivers: set[str]) -> list[RetryCall]:
-    scan = _RetryScan(ctx, node, receivers)
+def _scan(
+    ctx: FileContext, node: cst.FunctionDef, receivers: set[str], bound: str | None = None
+) -> _RetryScan:
+    scan = _RetryScan(ctx, node, receivers, bound)
     node.visit(scan)
-    return scan.found
+    return scan
+
+
+def _retry_calls(ctx: FileContext, node: cst.FunctionDef, receivers: set[str]) -> list[RetryCall]:
+    return _scan(ctx, node, receivers).found
+
+
+def _extract_helpers(ctx: FileContext, sink: FactSink) -> None:
+    """Module-level functions that call ``<parameter>.retry(...)`` (cheap gate: ctx.calls)."""
+    wanted: dict[str, tuple[FunctionInfo, set[str]]] = {}
+    for info in ctx.calls:
+        function = info.function
+        func = info.node.func
+        if (
+            function is None
+            or not function.is_module_level
+            or not isinstance(func, cst.Attribute)
+            or func.attr.value != "retry"
+            or not isinstance(func.value, cst.Name)
+        ):
+            continue
+        params = function.node.params
+        names = {p.name.value for p in (*params.posonly_params, *params.params)}
+        names.update(p.name.value for p in params.kwonly_params)
+        if func.value.value in names:
+            wanted.setdefault(function.qualname, (function, set()))[1].add(func.value.value)
+    for qualname, (function, receivers) in wanted.items():
+        calls = _retry_calls(ctx, function.node, receivers)
+        if not calls:
+            continue  # the .retry call sits in a nested function
+        params = function.node.params
+        by_parameter = tuple(
+            (name, tuple(call for call in calls if call.receiver == name))
+            for name in sorted(receivers)
+        )
+        helper = RetryHelper(
+            name=qualname,
+            positional=tuple(p.name.value for p in (*params.posonly_params, *params.params)),
+            keyword_only=tuple(p.name.value for p in params.kwonly_params),
+            retry_calls=by_parameter,
+        )
+        sink.data.append(("celery.helper", (qualname, helper)))
 
 
 class _Countdown:
@@ -624,16 +829,19 @@ def _extract_classes(ctx: FileContext, sink: FactSink) -> None:
             )
         ):
             continue
+        located, entries = _class_attributes(ctx, info.qualname)
         attributes = tuple(
-            (name, ctx.locate(expression))
+            (name, located.get(name) or ctx.locate(expression))
             for name, expression in info.attributes.items()
             if name in TASK_OPTIONS
         )
         retry_calls: tuple[RetryCall, ...] = ()
+        helper_calls: tuple[HelperCall, ...] = ()
         if run is not None:
             params = run.node.params.params
-            receivers = {params[0].name.value} if params else set()
-            retry_calls = tuple(_retry_calls(ctx, run.node, receivers))
+            bound = params[0].name.value if params else None
+            scan = _scan(ctx, run.node, {bound} if bound else set(), bound)
+            retry_calls, helper_calls = tuple(scan.found), tuple(scan.helpers)
         sink.data.append(
             (
                 "celery.class",
@@ -648,6 +856,8 @@ def _extract_classes(ctx: FileContext, sink: FactSink) -> None:
                         run_span=ctx.span(run.node.name) if run else None,
                         retry_calls=retry_calls,
                         on_failure=ctx.span(on_failure.node.name) if on_failure else None,
+                        helper_calls=helper_calls,
+                        entries=entries,
                     ),
                 ),
             )
@@ -661,6 +871,122 @@ def _extract_classes(ctx: FileContext, sink: FactSink) -> None:
                     ctx.span(on_failure.node.name),
                 )
             )
+
+
+def _class_attributes(
+    ctx: FileContext, qualname: str
+) -> tuple[dict[str, Located], tuple[tuple[str, Located], ...]]:
+    """Task options of a class body evaluated in the class scope, as Python runs it: a name
+    assigned earlier in the same body (``max_retries = 8``, then ``retry_kwargs = {"max_retries":
+    max_retries}``) stands for that value. Also the ``retry_kwargs`` entries, each with its span.
+
+    Only options whose expression names an earlier class attribute are returned (the others are
+    located as usual); entries are returned for a dict literal written in the class body.
+    """
+    scope: dict[str, Value] = {}
+    located: dict[str, Located] = {}
+    entries: tuple[tuple[str, Located], ...] = ()
+    for assignment in ctx.assignments:
+        if assignment.class_name != qualname or assignment.function is not None:
+            continue
+        node = assignment.value
+        names = [t.value for t in assignment.targets if isinstance(t, cst.Name)]
+        if not names:
+            continue
+        uses_scope = bool(scope) and bool(_names_in(node) & scope.keys())
+        value = _class_value(ctx, node, scope) if uses_scope else None
+        for name in names:
+            if name in TASK_OPTIONS and uses_scope:
+                located[name] = Located(value, ctx.span(node), ctx.code(node))
+            elif name in located:
+                del located[name]  # reassigned later without class names: located as usual
+            if name == "retry_kwargs":
+                entries = tuple(_class_dict_entries(ctx, node, scope))
+        for name in names:
+            scope[name] = value if uses_scope else ctx.evaluate(node)
+    return located, entries
+
+
+def _names_in(node: cst.BaseExpression) -> set[str]:
+    """Bare names read by an expression (not attribute names, keywords or dict keys' text)."""
+    found: set[str] = set()
+
+    class Names(cst.CSTVisitor):
+        def visit_Name(self, name: cst.Name) -> None:
+            found.add(name.value)
+
+        def visit_Attribute(self, attribute: cst.Attribute) -> bool:
+            attribute.value.visit(self)
+            return False
+
+        def visit_Arg(self, arg: cst.Arg) -> bool:
+            arg.value.visit(self)
+            return False
+
+        def visit_Lambda(self, node: cst.Lambda) -> bool:
+            return False
+
+    node.visit(Names())
+    return found
+
+
+def _class_value(ctx: FileContext, node: cst.BaseExpression, scope: dict[str, Value]) -> Value:
+    """``ctx.evaluate`` with the names of the class body bound first."""
+    match node:
+        case cst.Name(value=name) if name in scope:
+            return scope[name]
+        case cst.Tuple(elements=elements) | cst.List(elements=elements):
+            if any(isinstance(e, cst.StarredElement) for e in elements):
+                return UNKNOWN
+            return tuple(_class_value(ctx, e.value, scope) for e in elements)
+        case cst.Dict(elements=elements):
+            items: list[tuple[Value, Value]] = []
+            for element in elements:
+                if not isinstance(element, cst.DictElement):
+                    return UNKNOWN
+                key = _class_value(ctx, element.key, scope)
+                items.append((key, _class_value(ctx, element.value, scope)))
+            return DictValue(tuple(items))
+        case cst.Call() if ctx.qualify(node.func) == "dict" and not any(a.star for a in node.args):
+            return DictValue(
+                tuple(
+                    (a.keyword.value, _class_value(ctx, a.value, scope))
+                    for a in node.args
+                    if a.keyword is not None
+                )
+            )
+    if _names_in(node) & scope.keys():
+        return UNKNOWN  # arithmetic or a call on a class attribute: not followed
+    return ctx.evaluate(node)
+
+
+def _class_dict_entries(
+    ctx: FileContext, node: cst.BaseExpression, scope: dict[str, Value]
+) -> list[tuple[str, Located]]:
+    entries: list[tuple[str, Located]] = []
+    if isinstance(node, cst.Dict):
+        for element in node.elements:
+            if isinstance(element, cst.DictElement):
+                key = _class_value(ctx, element.key, scope)
+                if isinstance(key, str):
+                    value = _class_value(ctx, element.value, scope)
+                    entries.append(
+                        (
+                            f"retry_kwargs.{key}",
+                            Located(value, ctx.span(element.value), ctx.code(element.value)),
+                        )
+                    )
+    elif isinstance(node, cst.Call) and ctx.qualify(node.func) == "dict":
+        for arg in node.args:
+            if arg.keyword is not None and not arg.star:
+                value = _class_value(ctx, arg.value, scope)
+                entries.append(
+                    (
+                        f"retry_kwargs.{arg.keyword.value}",
+                        Located(value, ctx.span(arg.value), ctx.code(arg.value)),
+                    )
+                )
+    return entries
 
 
 # -- configuration ----------------------------------------------------------------------------
@@ -927,6 +1253,7 @@ class _Project:
                 name = f"{module.module}.{fact.name}"
                 self.apps[name] = _App(name, module, fact)
         self.classes: dict[str, tuple[ModuleFacts, TaskClass]] = {}
+        self.helpers: dict[str, tuple[ModuleFacts, RetryHelper]] = {}
         self.bindings: dict[str, str] = {}  # canonical name -> qualified callee
         self.instances: dict[str, list[str]] = {}  # canonical class -> canonical instance names
         self.registrations: dict[str, str | None] = {}  # canonical class -> app receiver
@@ -936,6 +1263,8 @@ class _Project:
             for key, value in module.facts.data:
                 if key == "celery.class":
                     self.classes[f"{module.module}.{value[0]}"] = (module, value[1])
+                elif key == "celery.helper":
+                    self.helpers[f"{module.module}.{value[0]}"] = (module, value[1])
                 elif key == "celery.binding":
                     name, callee = value
                     self.bindings[f"{module.module}.{name}"] = index.canonical(callee, module)
@@ -1275,21 +1604,23 @@ class _OptionLayers:
         found = self.get(option)
         if found is None:
             return None
-        if isinstance(found.value, DictValue) and found.value.get(key, _MISSING) is not _MISSING:
+        written = found.value
+        if isinstance(written, CallValue) and written.func == "dict" and not written.args:
+            written = DictValue(tuple(written.kwargs))  # dict(max_retries=5, countdown=10)
+        if isinstance(written, DictValue) and written.get(key, _MISSING) is not _MISSING:
             layer_key = f"{option}.{key}"
             for layer in (self.decorator, self.annotations, self.chain):
                 if layer.get(option) is found and layer_key in layer:
                     return layer[layer_key]
-            value = found.value.get(key)
             return _Option(
-                value,
+                written.get(key),
                 found.source,
                 f"{option}[{key!r}] in {found.origin}",
                 found.span,
                 found.path,
                 found.module,
             )
-        if not isinstance(found.value, DictValue) and found.value is not None:
+        if not isinstance(written, DictValue) and written is not None:
             # retry_kwargs=<a name or call>: whatever it holds is not known statically
             return _Option(
                 UNKNOWN, found.source, found.origin, found.span, found.path, found.module
@@ -1330,7 +1661,8 @@ def _chain_options(
         entries = list(cls.attributes)
         for name, located in cls.attributes:
             if name == "retry_kwargs":
-                entries.extend(_located_dict_entries(located, "retry_kwargs."))
+                # Entries of a dict written in the class body carry their own spans.
+                entries.extend(cls.entries or _located_dict_entries(located, "retry_kwargs."))
         for name, option in _own_options(entries, module, job_path, suffix).items():
             layer.setdefault(name, option)
     return layer
@@ -1373,7 +1705,13 @@ def _function_job(state: _Project, module: ModuleFacts, job_def: JobDef, app: _A
         decorator=_own_options(_decorator_options(job_def), module, module.path),
         chain=_chain_options(state, chain, module.path, skip_first=True),
     )
-    retry_calls = [(module, call) for call in job_def.datum("retry_calls", ())]
+    retry_calls = _retry_paths(
+        state,
+        module,
+        module.path,
+        job_def.datum("retry_calls", ()),
+        job_def.datum("helper_calls", ()),
+    )
     hooks = _failure_hooks(state, chain, qualname, name, ())
     details: list[tuple[str, Any]] = [
         ("app", app.name if app else None),
@@ -1381,7 +1719,7 @@ def _function_job(state: _Project, module: ModuleFacts, job_def: JobDef, app: _A
         ("decorator", job_def.decorator),
         ("options", job_def.options),
         ("bind", job_def.datum("bind")),
-        ("self_retry_calls", tuple(call for _, call in retry_calls)),
+        ("self_retry_calls", tuple(path.call for path in retry_calls)),
         ("name_known", job_def.datum("name_known", True)),
         ("base", base),
     ]
@@ -1399,6 +1737,66 @@ def _function_job(state: _Project, module: ModuleFacts, job_def: JobDef, app: _A
         details=details,
         call_sites=(),
     )
+
+
+@dataclass(frozen=True)
+class _RetryPath:
+    """One manual retry of a task: the ``retry`` call, the file it is written in, and the file of
+    the ``except`` clause around it (the task's own when a helper retries outside one but the
+    task calls the helper inside one)."""
+
+    call: RetryCall
+    module: ModuleFacts
+    handler_module: ModuleFacts
+    job_path: str
+
+    def path(self, module: ModuleFacts | None = None) -> str | None:
+        """A Sourced path: None in the job's own file."""
+        where = (module or self.module).path
+        return None if where == self.job_path else where
+
+
+def _retry_paths(
+    state: _Project,
+    module: ModuleFacts,
+    job_path: str,
+    own: Iterable[RetryCall],
+    helper_calls: Iterable[HelperCall],
+) -> list[_RetryPath]:
+    """The task body's own ``retry`` calls, then those of the functions it passes itself to
+    (followed one level: a helper's own helpers are not)."""
+
+    def located(call: RetryCall, owner: ModuleFacts) -> RetryCall:
+        return replace(call, path=None if owner.path == job_path else owner.path)
+
+    paths = [_RetryPath(located(call, module), module, module, job_path) for call in own]
+    seen: set[tuple[str, Span]] = set()
+    for site in helper_calls:
+        found = state.helpers.get(state.index.canonical(site.callee, module))
+        if found is None:
+            continue
+        owner, helper = found
+        for call in helper.calls_for(site.position, site.keyword):
+            handler_module = owner
+            if not call.in_except and site.in_except:
+                # raised from the helper, but inside the task's except clause
+                call = replace(
+                    call, in_except=True, handler=site.handler, handler_span=site.handler_span
+                )
+                handler_module = module
+            if (owner.path, call.span) in seen:
+                continue
+            seen.add((owner.path, call.span))
+            call = replace(located(call, owner), helper=helper.name)
+            paths.append(_RetryPath(call, owner, handler_module, job_path))
+    return paths
+
+
+def _retry_text(call: RetryCall, arguments: str = "") -> str:
+    """How an origin names the call: ``self.retry(...)``, or ``task.retry(...) in helper()``."""
+    if call.helper is None:
+        return f"self.retry({arguments})"
+    return f"{call.receiver}.retry({arguments}) in {call.helper}()"
 
 
 def _decorator_options(job_def: JobDef) -> Iterator[tuple[str, Located]]:
@@ -1419,10 +1817,12 @@ def _class_job(state: _Project, qualname: str, module: ModuleFacts, cls: TaskCla
         chain=_chain_options(state, chain, module.path, skip_first=False),
         wrapper_annotations=False,  # register_task wraps run before the class is annotated
     )
-    retry_calls: list[tuple[ModuleFacts, RetryCall]] = []
+    retry_calls: list[_RetryPath] = []
     for owner, klass in chain:
         if klass.run is not None:
-            retry_calls = [(owner, call) for call in klass.retry_calls]
+            retry_calls = _retry_paths(
+                state, owner, module.path, klass.retry_calls, klass.helper_calls
+            )
             break
     sites = _instance_call_sites(state, qualname)
     hooks = _failure_hooks(state, chain, qualname, name, state.instances.get(qualname, ()))
@@ -1432,7 +1832,7 @@ def _class_job(state: _Project, qualname: str, module: ModuleFacts, cls: TaskCla
         ("decorator", None),
         ("options", cls.attributes),
         ("bind", True),
-        ("self_retry_calls", tuple(call for _, call in retry_calls)),
+        ("self_retry_calls", tuple(path.call for path in retry_calls)),
         ("name_known", own_name is None or isinstance(own_name.value, str)),
         ("base", None),
         ("registered", qualname in state.registrations),
@@ -1517,7 +1917,7 @@ def _job(
     function: str,
     layers: _OptionLayers,
     app: _App | None,
-    retry_calls: list[tuple[ModuleFacts, RetryCall]],
+    retry_calls: list[_RetryPath],
     hooks: tuple[FailureHook, ...],
     details: list[tuple[str, Any]],
     call_sites: tuple[CallSite, ...],
@@ -1595,12 +1995,13 @@ def _exceptions(state: _Project, option: _Option) -> tuple[str, ...] | Marker:
     return tuple(names)
 
 
-def _handler_exceptions(state: _Project, module: ModuleFacts, call: RetryCall) -> ExceptionsValue:
+def _handler_exceptions(state: _Project, retry: _RetryPath) -> ExceptionsValue:
+    call = retry.call
     if not call.in_except:
         return ()  # a retry on a condition, not on an exception
     if call.handler is None:
         return "all"  # bare except:
-    option = _Option(call.handler.value, "explicit", "", None, None, module)
+    option = _Option(call.handler.value, "explicit", "", None, None, retry.handler_module)
     names = _exceptions(state, option)
     return names
 
@@ -1615,7 +2016,7 @@ def _retry_policy(
     layers: _OptionLayers,
     autoretry: _Option | None,
     autoretry_names: tuple[str, ...] | Marker,
-    retry_calls: list[tuple[ModuleFacts, RetryCall]],
+    retry_calls: list[_RetryPath],
     redelivery: Sourced[bool | Marker],
 ) -> RetryPolicy:
     task_retries = _task_max_retries(state, layers)
@@ -1625,19 +2026,33 @@ def _retry_policy(
         override = layers.entry("retry_kwargs", "max_retries")
         paths_attempts.append(_attempts(state, override, task_retries))
         delays.append(_autoretry_delay(state, layers))
-    for module, call in retry_calls:
+    for retry in retry_calls:
+        call = retry.call
         override = None
-        if call.max_retries is not None:
+        written = (
+            _retry_text(call, f"max_retries={call.max_retries.code}") if call.max_retries else ""
+        )
+        if call.max_retries is not None and call.max_retries_parameter is None:
             override = _Option(
                 call.max_retries.value,
                 "explicit",
-                f"self.retry(max_retries={call.max_retries.code})",
+                written,
                 call.max_retries.span,
-                None,
-                module,
+                retry.path(),
+                retry.module,
             )
-        paths_attempts.append(_attempts(state, override, task_retries))
-        delays.append(_manual_delay(state, layers, module, call))
+        attempts = _attempts(state, override, task_retries)
+        if call.max_retries_parameter is not None:
+            # max_retries=None is "the task's max_retries" (task.py), and None is what the
+            # parameter holds unless a caller passes a number: the task's own limit applies.
+            attempts = replace(
+                attempts,
+                origin=f"{attempts.origin}; {written} keeps it while the "
+                f"{call.max_retries_parameter} parameter is left at its default None "
+                "(a caller may pass another)",
+            )
+        paths_attempts.append(attempts)
+        delays.append(_manual_delay(state, layers, retry))
     attempts = _worst_attempts(paths_attempts)
     delay = min(
         delays, key=lambda d: (_STRATEGY_RANK.get(d.value.strategy, 2), d.value.base or 0.0)
@@ -1647,8 +2062,8 @@ def _retry_policy(
     if autoretry_names is UNKNOWN and not retry_calls and autoretry is not None:
         retries = autoretry.sourced(UNKNOWN)
     elif retry_calls:
-        module, first = retry_calls[0]
-        retries = Sourced(True, "explicit", "self.retry()", first.span)
+        first = retry_calls[0]
+        retries = Sourced(True, "explicit", _retry_text(first.call), first.call.span, first.path())
     else:
         assert autoretry is not None
         retries = autoretry.sourced(True)
@@ -1728,7 +2143,12 @@ def _autoretry_delay(state: _Project, layers: _OptionLayers) -> Sourced[Delay]:
             value = _number(state, jitter_option)
             jitter = bool(value) if isinstance(value, bool | int | float) else None
         assert backoff is not None
-        return backoff.sourced(Delay("exponential", factor, cap, jitter))
+        origin = backoff.origin
+        if jitter is False and jitter_option is not None:
+            # The span stays on retry_backoff (the delay's shape, base and cap: RL201/RL203 point
+            # there); the wording names the keyword that turned jitter off for RL202.
+            origin = f"{origin}, {jitter_option.origin}"
+        return backoff.sourced(Delay("exponential", factor, cap, jitter), origin)
     countdown = layers.entry("retry_kwargs", "countdown")
     if countdown is not None:
         return _constant(state, countdown)
@@ -1754,26 +2174,24 @@ def _default_retry_delay(state: _Project, layers: _OptionLayers, why: str) -> So
     )
 
 
-def _manual_delay(
-    state: _Project, layers: _OptionLayers, module: ModuleFacts, call: RetryCall
-) -> Sourced[Delay]:
+def _manual_delay(state: _Project, layers: _OptionLayers, retry: _RetryPath) -> Sourced[Delay]:
+    call = retry.call
     if call.countdown is not None:
         countdown = call.countdown
-        origin = f"self.retry(countdown={countdown.code})"
+        origin = _retry_text(call, f"countdown={countdown.code}")
         delay = call.delay
         if delay is None:
-            value, _ = _resolve(state, countdown.value, module)
+            value, _ = _resolve(state, countdown.value, retry.module)
             seconds = as_seconds(value)
             if isinstance(seconds, float):
                 delay = NO_DELAY if seconds <= 0 else Delay("constant", seconds, None, False)
             else:
                 delay = UNKNOWN_DELAY
-        return Sourced(delay, "explicit", origin, countdown.span)
+        return Sourced(delay, "explicit", origin, countdown.span, retry.path())
     if call.eta is not None:
-        return Sourced(
-            Delay("custom"), "explicit", f"self.retry(eta={call.eta.code})", call.eta.span
-        )
-    return _default_retry_delay(state, layers, "self.retry() without countdown")
+        origin = _retry_text(call, f"eta={call.eta.code}")
+        return Sourced(Delay("custom"), "explicit", origin, call.eta.span, retry.path())
+    return _default_retry_delay(state, layers, f"{_retry_text(call)} without countdown")
 
 
 def _retry_on(
@@ -1781,16 +2199,23 @@ def _retry_on(
     layers: _OptionLayers,
     autoretry: _Option | None,
     autoretry_names: tuple[str, ...] | Marker,
-    retry_calls: list[tuple[ModuleFacts, RetryCall]],
+    retry_calls: list[_RetryPath],
 ) -> tuple[Sourced[ExceptionsValue], Sourced[tuple[str, ...]]]:
     parts: list[tuple[ExceptionsValue, Sourced[Any]]] = []
     if autoretry is not None and autoretry_names != ():
         parts.append((autoretry_names, autoretry.sourced(autoretry_names)))
-    for module, call in retry_calls:
-        names = _handler_exceptions(state, module, call)
+    for retry in retry_calls:
+        call = retry.call
+        names = _handler_exceptions(state, retry)
         handler = call.handler.code if call.handler else ""
-        origin = f"except {handler}: self.retry()".replace("except :", "except:")
-        parts.append((names, Sourced(names, "explicit", origin, call.handler_span or call.span)))
+        origin = f"except {handler}: {_retry_text(call)}".replace("except :", "except:")
+        if not call.in_except:
+            origin = f"{_retry_text(call)} outside any except: retries on a condition"
+        if call.handler_span is not None:
+            span, path = call.handler_span, retry.path(retry.handler_module)
+        else:
+            span, path = call.span, retry.path()
+        parts.append((names, Sourced(names, "explicit", origin, span, path)))
     retry_on: Sourced[ExceptionsValue] | None = None
     collected: list[str] = []
     for names, where in parts:

@@ -11,12 +11,12 @@ RETRY = {"max_retries": 200}
 class ExportOrders(Task):
     name = "shop.export_orders"
 
-    def run(self, day):
+    def run(self, day, **options):
         try:
             return day
         except OSError as exc:
-            # RL201: no countdown= to rewrite, and no recorded place to add one.
-            raise self.retry(exc=exc)
+            # RL201: **options may already hold a countdown: adding one could repeat it.
+            raise self.retry(exc=exc, **options)
 
 
 export_orders = app.register_task(ExportOrders())
@@ -31,10 +31,10 @@ def fetch_rates(currency):
         raise fetch_rates.retry(exc=exc, countdown=60)
 
 
-@app.task(bind=True, default_retry_delay=30)
+@app.task(bind=True, default_retry_delay=7200)
 def refresh_token(self, user_id):
     if user_id is None:
-        # RL201: default_retry_delay, no countdown= to rewrite.
+        # RL201: default_retry_delay is already at max-backoff: no countdown is added.
         raise self.retry()
     return user_id
 
