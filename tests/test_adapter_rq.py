@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from retrylint.model import UNKNOWN, Job
+from retrylint.model import UNKNOWN, Job, Span
 from tests.conftest import analyse_project
 
 QUEUES = """
@@ -394,18 +394,56 @@ def test_local_expression_targets_stay_in_their_module(tmp_path: Path) -> None:
         from rq import Retry
         from shop.queues import default
 
-        class Mailer:
+        def later(mailer, to):
+            default.enqueue(mailer.send, to, retry=Retry(max=1))
+        """,
+    )
+    job = by_name(jobs, "send")
+    assert job.qualname == "shop.services:mailer.send"
+    assert job.path.endswith("services.py") and job.span.line == 5
+    assert job.function is None
+    assert job.policy.max_attempts.value == 2
+
+
+def test_method_targets_are_located_at_their_definition(tmp_path: Path) -> None:
+    """self.send / cls.handle / Mailer.send resolve to the method the class (or a project base
+    class) defines: one job, at its def line."""
+    jobs = shop(
+        tmp_path,
+        """
+        from rq import Retry
+        from shop.base import Runner
+        from shop.queues import default
+
+        class Mailer(Runner):
+            # Sends mail.
+
             def send(self, to):
                 return to
 
             def later(self, to):
                 default.enqueue(self.send, to, retry=Retry(max=1))
+
+            @classmethod
+            def schedule(cls):
+                default.enqueue(cls.handle)
+
+        def elsewhere(to):
+            default.enqueue(Mailer.send, to)
         """,
+        base="class Runner:\n    x = 1\n\n    @classmethod\n    def handle(cls):\n        pass\n",
     )
-    job = by_name(jobs, "send")
-    assert job.qualname == "shop.services:self.send"
-    assert job.path.endswith("services.py") and job.span.line == 9
-    assert job.policy.max_attempts.value == 2
+    send = by_name(jobs, "send")
+    assert send.qualname == "shop.services.Mailer.send"
+    assert send.function == "Mailer.send"
+    assert send.path.endswith("services.py")
+    assert (send.span.line, send.span.column, send.span.end_column) == (8, 9, 13)
+    assert [site.span.line for site in send.call_sites] == [12, 19]
+    assert send.detail("defined_in_project") is True
+    handle = by_name(jobs, "handle")
+    assert handle.qualname == "shop.base.Runner.handle"
+    assert handle.path.endswith("base.py") and handle.span.line == 5
+    assert [site.span.line for site in handle.call_sites] == [16]
 
 
 # -- look-alikes ---------------------------------------------------------------------------------
@@ -550,3 +588,469 @@ def test_enqueue_with_spread_keywords_has_an_unknown_policy(tmp_path: Path) -> N
     assert job.policy.max_attempts.value is UNKNOWN
     assert job.policy.retries.value is UNKNOWN
     assert job.policy.max_attempts.origin == "**params may carry retry= (computed at run time)"
+
+
+# -- enqueue wrappers ----------------------------------------------------------------------------
+
+CKAN_LIKE_JOBS = """
+import rq
+
+from app.lib.redis import connect
+
+_queues = {}
+
+
+def get_queue(name="default"):
+    try:
+        return _queues[name]
+    except KeyError:
+        queue = _queues[name] = rq.Queue(name, connection=connect())
+        return queue
+
+
+def enqueue(fn, args=None, kwargs=None, title=None, queue="default", rq_kwargs=None):
+    if rq_kwargs is None:
+        rq_kwargs = {}
+    job = get_queue(queue).enqueue_call(func=fn, args=args, kwargs=kwargs, **rq_kwargs)
+    return job
+"""
+
+WORK = """
+def build(report_id):
+    return report_id
+
+
+def purge(prefix):
+    return prefix
+
+
+def later(x):
+    return x
+"""
+
+
+def ckan_like(tmp_path: Path, views: str, **extra: str) -> list[Job]:
+    files = {
+        "app/__init__.py": "",
+        "app/lib/__init__.py": "",
+        "app/lib/redis.py": "def connect():\n    return None\n",
+        "app/lib/jobs.py": CKAN_LIKE_JOBS,
+        "app/plugins/__init__.py": "",
+        "app/plugins/toolkit.py": (
+            "from app.lib.jobs import enqueue as enqueue_job, get_queue as get_job_queue\n\n"
+            '__all__ = ["enqueue_job", "get_job_queue"]\n'
+        ),
+        "app/work.py": WORK,
+        "app/views.py": views,
+    }
+    files.update({f"app/{name}.py": text for name, text in extra.items()})
+    return project(tmp_path, files)
+
+
+def test_calls_of_an_enqueue_wrapper_are_sites_of_the_function_they_pass(tmp_path: Path) -> None:
+    jobs = ckan_like(
+        tmp_path,
+        """
+        import app.lib.jobs as bg_jobs
+        import app.plugins.toolkit as tk
+        from app import work
+        from app.lib import jobs
+        from app.work import build
+
+        def view(report_id):
+            jobs.enqueue(build, [report_id], title="build")
+            bg_jobs.enqueue(work.purge, ["cache:"])
+            tk.enqueue_job(fn=work.later, args=[1])
+            jobs.enqueue("app.work.build", [2])
+        """,
+    )
+    # the wrapper's parameter is not a job
+    assert sorted(job.name for job in jobs) == ["build", "later", "purge"]
+    build = by_name(jobs, "build")
+    assert build.qualname == "app.work.build"
+    assert build.path.endswith("app/work.py") and build.span.line == 1
+    assert [(site.span.line, site.method) for site in build.call_sites] == [
+        (8, "enqueue_call (enqueued through app.lib.jobs.enqueue)"),
+        (11, "enqueue_call (enqueued through app.lib.jobs.enqueue)"),
+    ]
+    assert build.detail("wrappers") == ("app.lib.jobs.enqueue",)
+    [detail, _] = build.detail("sites")
+    assert detail.wrapper == "app.lib.jobs.enqueue"
+    assert any("enqueued through app.lib.jobs.enqueue" in note for note in detail.notes)
+    # **rq_kwargs in the wrapper may carry retry=: unknown, pointing at the wrapper
+    policy = build.policy
+    assert policy.max_attempts.value is UNKNOWN and policy.retries.value is UNKNOWN
+    assert policy.max_attempts.origin == (
+        "**rq_kwargs in app.lib.jobs.enqueue may carry retry= (computed at run time)"
+    )
+    assert policy.max_attempts.path is not None
+    assert policy.max_attempts.path.endswith("app/lib/jobs.py")
+    assert policy.max_attempts.line == 19
+    # enqueue_call's timeout= is the job timeout: not given, but **rq_kwargs may carry it
+    assert build.time_limit is not None and build.time_limit.value is UNKNOWN
+    assert build.time_limit.origin == "**rq_kwargs may carry timeout="
+    later = by_name(jobs, "later")  # through the toolkit re-export, by keyword
+    assert [site.span.line for site in later.call_sites] == [10]
+    assert later.call_sites[0].path.endswith("views.py")
+
+
+def test_wrapper_options_apply_and_forwarded_ones_come_from_the_call(tmp_path: Path) -> None:
+    jobs = project(
+        tmp_path,
+        {
+            "svc/__init__.py": "",
+            "svc/work.py": WORK,
+            "svc/tasks.py": """
+                from redis import Redis
+                from rq import Queue, Retry
+
+                queue = Queue(connection=Redis())
+
+
+                def submit(func, *args, retry=None, timeout=300):
+                    return queue.enqueue(func, *args, retry=retry, job_timeout=timeout)
+
+
+                def submit_hard(func):
+                    return queue.enqueue(func, retry=Retry(max=4, interval=[5, 10, 20, 40]))
+
+
+                class Scheduler:
+                    def defer(self, job, **options):
+                        return queue.enqueue(job, **options)
+
+                    def nightly(self, opts):
+                        from svc.work import later
+                        self.defer(later, retry=Retry(max=1))
+                        self.defer(later, **opts)
+                """,
+            "svc/views.py": """
+                from rq import Retry
+                from svc.tasks import submit, submit_hard
+                from svc.work import build, purge
+
+                def go(policy):
+                    submit(build)
+                    submit(purge, 1, retry=Retry(max=2), timeout=30)
+                    submit(purge, 2, retry=policy)
+                    submit_hard(build)
+                """,
+        },
+    )
+    assert sorted(job.name for job in jobs) == ["build", "later", "purge"]
+    build = by_name(jobs, "build")
+    [(_, plain), (_, hard)] = build.policies
+    # submit(build): retry=None and timeout=300 are the wrapper's defaults
+    assert plain.max_attempts.value == 1
+    assert build.call_sites[0].job_timeout is not None
+    assert build.call_sites[0].job_timeout.value == 300.0
+    assert build.call_sites[0].job_timeout.path is not None
+    assert build.call_sites[0].job_timeout.path.endswith("tasks.py")
+    # submit_hard's own Retry applies, located in the wrapper
+    assert hard.max_attempts.value == 5
+    assert hard.max_attempts.path is not None and hard.max_attempts.path.endswith("tasks.py")
+    assert hard.max_attempts.line == 12
+    assert hard.delay.value.schedule == (5.0, 10.0, 20.0, 40.0)
+    assert build.policy.max_attempts.value == 5
+    purge = by_name(jobs, "purge")
+    [(first_site, given), (_, computed)] = purge.policies
+    # forwarded retry=/timeout= given at the call: the call's values, located there
+    assert given.max_attempts.value == 3
+    assert given.max_attempts.path is not None and given.max_attempts.path.endswith("views.py")
+    assert given.max_attempts.line == 7
+    assert first_site.job_timeout is not None and first_site.job_timeout.value == 30.0
+    assert computed.max_attempts.value is UNKNOWN  # retry=policy: a run-time value
+    later = by_name(jobs, "later")
+    [(_, through_kwargs), (_, spread)] = later.policies
+    # **options of the wrapper hold exactly the caller's extra keywords...
+    assert through_kwargs.max_attempts.value == 2
+    # ...unless the caller spreads a dict itself
+    assert spread.max_attempts.value is UNKNOWN
+
+
+def test_what_is_not_an_enqueue_wrapper(tmp_path: Path) -> None:
+    jobs = project(
+        tmp_path,
+        {
+            "svc/__init__.py": "",
+            "svc/work.py": WORK,
+            "svc/outbox.py": (
+                "class Outbox:\n    def enqueue(self, f, *a):\n        pass\n\n\noutbox = Outbox()\n"
+            ),
+            "svc/tasks.py": """
+                import rq
+                from redis import Redis
+                from svc.outbox import outbox
+
+                queue = rq.Queue(connection=Redis())
+
+
+                def stage(fn):
+                    outbox.enqueue(fn)  # not an RQ queue: not a wrapper
+
+
+                def submit(fn):
+                    queue.enqueue(fn)
+
+
+                def again(f):
+                    return submit(f)  # a wrapper of a wrapper: not followed
+                """,
+            "svc/views.py": """
+                from svc.tasks import again, stage
+                from svc.work import build, purge
+
+                def go():
+                    stage(build)
+                    again(purge)
+                """,
+        },
+    )
+    assert jobs == []
+
+
+# -- queues from project helpers -----------------------------------------------------------------
+
+
+def test_a_project_function_returning_a_queue_is_an_rq_receiver(tmp_path: Path) -> None:
+    jobs = ckan_like(
+        tmp_path,
+        """
+        from datetime import timedelta
+
+        import app.plugins as p
+        from app.queues import default_queue, low_queue
+        from app.work import build, later, purge
+
+        def schedule(report_id):
+            p.toolkit.get_job_queue().enqueue_in(timedelta(seconds=5), build, report_id)
+            default_queue().enqueue(purge, "x")
+            low_queue().enqueue(later, 1)
+        """,
+        queues="""
+            from app.lib.jobs import get_queue
+            from app.named import low
+
+
+            def default_queue():
+                return get_queue("default")
+
+
+            def low_queue():
+                return low
+            """,
+        named="from rq import Queue\n\nlow = Queue('low', default_timeout=900)\n",
+    )
+    assert sorted(job.name for job in jobs) == ["build", "later", "purge"]
+    build = by_name(jobs, "build")
+    assert [site.method for site in build.call_sites] == ["enqueue_in"]
+    assert build.path.endswith("app/work.py")
+    # low_queue() returns the module-level queue: its default_timeout applies
+    [site] = by_name(jobs, "later").call_sites
+    assert site.job_timeout is not None and site.job_timeout.value == 900.0
+    assert site.job_timeout.source == "app-config"
+
+
+def test_helper_results_that_are_not_rq_queues(tmp_path: Path) -> None:
+    jobs = project(
+        tmp_path,
+        {
+            "svc/__init__.py": "",
+            "svc/work.py": WORK,
+            "svc/helpers.py": """
+                import asyncio
+
+                from svc.outbox import Outbox
+
+
+                def get_buffer_queue():
+                    return asyncio.Queue()
+
+
+                def outbox_queue():
+                    return Outbox()
+
+
+                def make_thing():
+                    return compute()
+                """,
+            "svc/outbox.py": "class Outbox:\n    def enqueue(self, f, *a):\n        pass\n",
+            "svc/with_rq.py": """
+                import rq
+                from svc import helpers
+                from svc.work import build, purge
+
+                def go():
+                    helpers.get_buffer_queue().enqueue(build)  # asyncio.Queue: no
+                    helpers.outbox_queue().enqueue(purge)  # a project class: no
+                """,
+            "svc/plain.py": """
+                from svc import helpers
+                from svc.work import later
+
+                def go():
+                    helpers.make_thing().enqueue(later)  # unknown helper, no rq import: no
+                """,
+        },
+    )
+    assert jobs == []
+
+
+# -- look-alike enqueue methods of project classes -----------------------------------------------
+
+
+def test_a_project_classmethod_named_enqueue_is_not_rq(tmp_path: Path) -> None:
+    """netbox: ``Job.enqueue(cls.handle, ...)`` is the model's own classmethod, and the model
+    comes through ``from .jobs import *``."""
+    jobs = project(
+        tmp_path,
+        {
+            "core/__init__.py": "",
+            "core/models/__init__.py": "from .jobs import *\n",
+            "core/models/jobs.py": """
+                import django_rq
+
+                class Job:
+                    @classmethod
+                    def enqueue(cls, func, instance=None, name="", **kwargs):
+                        return django_rq.get_queue("default")
+                """,
+            "core/runner.py": """
+                from rq.timeouts import JobTimeoutException
+                from core.models import Job
+                from core.models.jobs import Job as DirectJob
+
+                class JobRunner:
+                    def handle(self):
+                        pass
+
+                    @classmethod
+                    def enqueue(cls, *args, **kwargs):
+                        Job.enqueue(cls.handle, name="x", *args, **kwargs)
+                        DirectJob.enqueue(cls.handle)
+                """,
+        },
+    )
+    assert jobs == []
+
+
+def test_self_enqueue_of_a_class_that_defines_enqueue_is_not_rq(tmp_path: Path) -> None:
+    jobs = project(
+        tmp_path,
+        {
+            "t/__init__.py": "",
+            "t/helpers.py": """
+                class QueueTestBase:
+                    def enqueue(self, job=None, *args):
+                        return job
+                """,
+            "t/test_jobs.py": """
+                import rq
+                from t.helpers import QueueTestBase
+
+                def failing():
+                    raise RuntimeError
+
+                class TestJobs(QueueTestBase):
+                    def test_it(self):
+                        self.enqueue(failing)
+
+                class TestOther:
+                    def test_it(self):
+                        self.queue.enqueue(failing)  # an attribute: undecided, rq imported
+                """,
+        },
+    )
+    [job] = jobs
+    assert job.name == "failing" and [s.span.line for s in job.call_sites] == [13]
+
+
+# -- the Retry(...) call's shape -----------------------------------------------------------------
+
+
+def test_the_retry_calls_shape_is_recorded(tmp_path: Path) -> None:
+    jobs = project(
+        tmp_path,
+        {
+            "s/__init__.py": "",
+            "s/jobs.py": """
+                from django_rq import job
+                from rq import Retry
+
+                @job("high", retry=Retry(3, interval=[10, 20]))
+                def warm(key):
+                    return key
+                """,
+            "s/views.py": """
+                from redis import Redis
+                from rq import Queue, Retry
+                from s.jobs import warm
+
+                q = Queue(connection=Redis())
+
+                def build(x):
+                    return x
+
+                def go():
+                    q.enqueue(build, 1, retry=Retry(max=2))
+                    q.enqueue(
+                        build,
+                        2,
+                        retry=Retry(
+                            interval=[1, 2],
+                            max=2,
+                        ),
+                    )
+                """,
+        },
+    )
+    build = by_name(jobs, "build")
+    first, second = build.detail("sites")
+    shape = first.retry_shape
+    assert shape is not None and shape.shape.span == first.retry.span
+    assert shape.max is not None and (shape.max.span.line, shape.max.span.column) == (11, 41)
+    assert shape.max.code == "2" and shape.interval is None
+    assert shape.shape.args_end is not None and shape.shape.args_end.column == 42
+    shape = second.retry_shape
+    assert shape is not None and shape.interval is not None and shape.max is not None
+    assert (shape.interval.span.line, shape.interval.code) == (16, "[1, 2]")
+    assert shape.interval.elements == ("1", "2")
+    assert (shape.max.span.line, shape.max.span.column) == (17, 17)
+    # a new keyword goes after the last argument, before the trailing comma
+    assert shape.shape.args_end == Span(17, 18, 17, 18)
+    warm = by_name(jobs, "warm")
+    decorator_retry = warm.detail("decorator_retry")
+    assert decorator_retry is not None and decorator_retry.max is not None
+    assert decorator_retry.max.code == "3" and decorator_retry.interval is not None
+
+
+def test_a_classmethod_wrapper_called_through_its_class(tmp_path: Path) -> None:
+    jobs = project(
+        tmp_path,
+        {
+            "w/__init__.py": "",
+            "w/work.py": WORK,
+            "w/runner.py": """
+                import django_rq
+
+                class Runner:
+                    @classmethod
+                    def run_in_background(cls, func, *args, job_timeout=60):
+                        return django_rq.get_queue("low").enqueue(
+                            func, *args, job_timeout=job_timeout
+                        )
+                """,
+            "w/views.py": """
+                from w.runner import Runner
+                from w.work import build
+
+                def go():
+                    Runner.run_in_background(build, 1)
+                    Runner.run_in_background(func=build, job_timeout=5)
+                """,
+        },
+    )
+    [job] = jobs
+    assert job.qualname == "w.work.build"
+    assert [site.job_timeout.value for site in job.call_sites if site.job_timeout] == [60.0, 5.0]
+    assert job.detail("wrappers") == ("w.runner.Runner.run_in_background",)

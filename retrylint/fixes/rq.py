@@ -12,26 +12,21 @@ jitter option, so:
   interval list written in the call to its first values, so the early delays stay as written.
 - RL101 cannot happen (``Retry`` needs ``max``); RL202/RL203 do not report RQ lists.
 
-Only argument values are replaced, or a keyword inserted after the last argument: the
-``Retry(...)`` code the adapter recorded (with its span) is parsed on its own to find where its
-arguments are, and those positions are mapped back into the file.
+Only argument values are replaced, or a keyword inserted after the last argument: the adapter
+records where the ``Retry(...)`` call's arguments are (``RetryShape``: the call's ``CallShape``,
+the spans and code of its ``max`` and ``interval`` values) and the edits use those spans.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
-
-import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from retrylint.checks import Project
 from retrylint.checks.policy import JudgedPolicy
 from retrylint.findings import Edit, Fix, FixSafety
-from retrylint.frameworks.rq import EnqueueSite, effective_schedule
-from retrylint.model import Delay, Sourced, Span
+from retrylint.frameworks.rq import EnqueueSite, RetryArgument, RetryShape, effective_schedule
+from retrylint.model import Delay, Sourced
 from retrylint.values import CallValue, Located, Ref, Value, is_number
 
 # The first delay when retries were immediate: long enough for a blip to pass, short enough that
@@ -58,8 +53,10 @@ def add_backoff(judged: JudgedPolicy, project: Project) -> Fix | None:
     if base >= cap:
         return None  # already waits max-backoff: a capped list could not grow
     listed = _list(min(base * 2**k, cap) for k in range(retries))
-    interval = retry.argument("interval", 1)
+    interval = retry.argument("interval")
     edit = Edit(interval.span, listed) if interval else retry.append(f"interval={listed}")
+    if edit is None:
+        return None
     # Immediate -> delayed retries: the job now waits in the ScheduledJobRegistry, which only a
     # worker started with --with-scheduler serves; where none is, the job would never be retried,
     # so this is unsafe. With an interval already set only the delays change: safe.
@@ -75,13 +72,13 @@ def cap_window(judged: JudgedPolicy, project: Project) -> Fix | None:
     retries = _retries(judged)
     if retry is None or retries is None:
         return None
-    maximum = retry.argument("max", 0)
+    maximum = retry.argument("max")
     if maximum is None or maximum.code.strip() != str(retries):
         return None  # max given by a name or an expression: rewriting it would touch other code
     written = _written_interval(judged, project, retry)
     if written is None:
         return None
-    interval = retry.argument("interval", 1)
+    interval = retry.argument("interval")
     limit = float(project.config.max_retry_window)
     for new_max in range(retries - 1, 0, -1):
         if isinstance(written, tuple):
@@ -109,85 +106,26 @@ def cap_window(judged: JudgedPolicy, project: Project) -> Fix | None:
 # -- the Retry(...) call --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Argument:
-    """An argument value of the parsed ``Retry(...)``: where it is in the file, and its node."""
-
-    span: Span
-    code: str
-    node: cst.BaseExpression
-
-
 class _RetryCall:
-    """``Retry(...)`` as written, parsed on its own, with positions mapped back into the file."""
+    """``Retry(...)`` as the adapter recorded it (``RetryShape``): its arguments' spans and code."""
 
-    def __init__(self, call: cst.Call, span_of: Callable[[cst.CSTNode], Span]) -> None:
-        self.call = call
-        self._span_of = span_of
-        self._module = cst.Module(body=[])
+    def __init__(self, shape: RetryShape) -> None:
+        self.shape = shape
 
-    def argument(self, keyword: str, position: int) -> _Argument | None:
-        """The value of ``keyword=``, or of positional argument ``position``: as Python binds."""
-        for arg in self.call.args:
-            if arg.keyword is not None and arg.keyword.value == keyword:
-                return self._argument(arg)
-        positional = [arg for arg in self.call.args if arg.keyword is None]
-        return self._argument(positional[position]) if position < len(positional) else None
+    def argument(self, keyword: str) -> RetryArgument | None:
+        """The value of ``max`` or ``interval``, bound as Python binds it."""
+        return self.shape.max if keyword == "max" else self.shape.interval
 
-    def _argument(self, arg: cst.Arg) -> _Argument:
-        code = self._module.code_for_node(arg.value)
-        return _Argument(self._span_of(arg.value), code, arg.value)
-
-    def append(self, text: str) -> Edit:
+    def append(self, text: str) -> Edit | None:
         """Insert ``text`` as the new last argument (before a trailing comma, when there is one)."""
-        end = self._span_of(self.call.args[-1].value)
-        at = Span(end.end_line, end.end_column, end.end_line, end.end_column)
-        return Edit(at, ", " + text)
+        at = self.shape.shape.args_end
+        return Edit(at, ", " + text) if at is not None else None
 
-    def list_elements(self, argument: _Argument | None) -> list[str] | None:
+    def list_elements(self, argument: RetryArgument | None) -> list[str] | None:
         """The code of each element of a list or tuple written in the call; None otherwise."""
-        if argument is None or not isinstance(argument.node, cst.List | cst.Tuple):
+        if argument is None or argument.elements is None:
             return None
-        return [self._module.code_for_node(element.value) for element in argument.node.elements]
-
-
-def _parse_retry(located: Located) -> _RetryCall | None:
-    try:
-        module = cst.parse_module(located.code)
-    except cst.ParserSyntaxError:
-        return None
-    body = module.body
-    if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine):
-        return None
-    statement = body[0].body
-    if len(statement) != 1 or not isinstance(statement[0], cst.Expr):
-        return None
-    call = statement[0].value
-    # Parentheses around the call, *args / **kwargs: positions or bindings are not plain.
-    if not isinstance(call, cst.Call) or call.lpar or not call.args:
-        return None
-    if any(arg.star for arg in call.args):
-        return None
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-    origin = located.span
-    lines = located.code.splitlines()
-    # libcst writes a node's continuation lines without the indentation of the block it is in
-    # (the statement's): add it back. The last line is the call's ")", whose end is known.
-    indent = origin.end_column - 1 - len(lines[-1]) if len(lines) > 1 else 0
-    if indent < 0 or '"""' in located.code or "'''" in located.code:
-        return None
-
-    def span_of(node: cst.CSTNode) -> Span:
-        found = positions[node]
-        start, end = found.start, found.end
-        return Span(
-            origin.line + start.line - 1,
-            start.column + 1 + (origin.column - 1 if start.line == 1 else indent),
-            origin.line + end.line - 1,
-            end.column + 1 + (origin.column - 1 if end.line == 1 else indent),
-        )
-
-    return _RetryCall(call, span_of)
+        return list(argument.elements)
 
 
 def _retry_call(judged: JudgedPolicy, project: Project, pointed: Sourced[Any]) -> _RetryCall | None:
@@ -200,18 +138,24 @@ def _retry_call(judged: JudgedPolicy, project: Project, pointed: Sourced[Any]) -
     attempts = judged.policy.max_attempts
     if attempts.source != "explicit" or attempts.span is None:
         return None
-    located = _retry_located(judged, project)
-    if located is None or located.span != attempts.span:
+    found = _retry_source(judged, project)
+    if found is None:
+        return None
+    located, shape = found
+    if located is None or located.span != attempts.span or shape is None:
         return None
     retry_path = attempts.path or judged.job.path  # a Sourced path is set only for other files
     finding_path, _ = judged.location(pointed)
-    if finding_path != retry_path:
+    if finding_path != retry_path or not shape.shape.has_args:
         return None
-    return _parse_retry(located)
+    return _RetryCall(shape)
 
 
-def _retry_located(judged: JudgedPolicy, project: Project) -> Located | None:
-    """The ``retry=`` value that set this policy: the site's, or a never-enqueued @job's."""
+def _retry_source(
+    judged: JudgedPolicy, project: Project
+) -> tuple[Located | None, RetryShape | None] | None:
+    """The ``retry=`` value that set this policy (the site's, or a never-enqueued @job's) and
+    where the arguments of its ``Retry(...)`` call are."""
     job, site = judged.job, judged.site
     details = dict(job.details)
     if site is not None:
@@ -220,14 +164,14 @@ def _retry_located(judged: JudgedPolicy, project: Project) -> Located | None:
                 site.path,
                 site.span,
             ):
-                return detail.retry
+                return detail.retry, detail.retry_shape
         return None
     module = project.index.by_path.get(job.path)
     if module is None or job.function is None:
         return None
     for job_def in module.facts.job_defs:
         if job_def.function == job.function and job_def.framework == "rq":
-            return job_def.option("retry")
+            return job_def.option("retry"), details.get("decorator_retry")
     return None
 
 
@@ -235,10 +179,10 @@ def _written_interval(
     judged: JudgedPolicy, project: Project, retry: _RetryCall
 ) -> tuple[float, ...] | float | None:
     """The interval as the code gives it (a list: a tuple), 0 when absent, None when unknown."""
-    argument = retry.argument("interval", 1)
-    if argument is None:
+    if retry.argument("interval") is None:
         return 0.0
-    located = _retry_located(judged, project)
+    found = _retry_source(judged, project)
+    located = found[0] if found is not None else None
     value: Value = located.value if located is not None else None
     interval = value.arg(1, "interval") if isinstance(value, CallValue) else None
     if isinstance(interval, Ref):

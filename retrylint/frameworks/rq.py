@@ -17,8 +17,32 @@ adapter decides which ``.enqueue*`` receivers are RQ queues. The receiver rule, 
    a module-level name the project binds to ``Queue(...)`` (an ``rq-queue`` object, in any
    module) is RQ; one bound to another framework's object (a Huey instance) or to another class
    instance (``outbox = Outbox()``) is not;
-3. undecided receivers (``self.queue``, parameters, helper-function results) are taken as RQ only
+   a receiver that is a project module (``jobs.enqueue(f)``: a function) or a project class
+   (``Job.enqueue(f)``: its own classmethod, netbox; also a CapWords name from a project module
+   that a star import hides) is not; nor is ``self.enqueue(f)`` / ``cls.enqueue(f)`` when the
+   class, or a project base class, defines ``enqueue``;
+3. a call of a project function that returns an RQ queue (a *queue getter*: it returns
+   ``rq.Queue(...)`` directly or through a local name, a module-level queue, another getter's
+   result, or is annotated ``-> rq.Queue``; ckan's ``get_queue``) is RQ in any file; one whose
+   returns are all something else (``asyncio.Queue()``, ``Outbox()``) is not. Function bodies are
+   read in files that import RQ and, elsewhere, for functions named like ``*queue*``;
+4. undecided receivers (``self.queue``, parameters, other helpers' results) are taken as RQ only
    when the calling file imports ``rq`` or ``django_rq``.
+
+Enqueue wrappers: a function (module-level or method) whose parameter P is passed, as it is, as
+the job of an ``enqueue*`` call on an RQ queue is a wrapper (ckan's ``jobs.enqueue(fn, ...)``).
+P is not a job; each call of the wrapper in the project (through imports and re-exports,
+``self.x`` / ``cls.x`` methods, positional or keyword) is an enqueue site of the function it
+passes as P. The wrapper's own options apply there; options the wrapper forwards from its
+parameters take the call's argument, else the parameter's default, else are unknown; a
+``**spread`` in the wrapper makes the retry policy unknown, except the wrapper's own
+``**kwargs`` when the caller spreads nothing (it then holds exactly the caller's extra
+keywords). One level: a wrapper of a wrapper is not followed, and a call passing its own
+parameter on is no site. Only calls of functions named like an enqueue helper (enqueue, queue,
+job, task, async, background, defer, schedule, submit, dispatch) or of a wrapper of the same
+file are read as possible wrapper calls (the per-file phase must stay cheap). The site's
+``method`` says ``"<method> (enqueued through <wrapper>)"`` and ``Job.details["wrappers"]``
+lists the wrappers.
 
 Policies: ``retry=Retry(max=N, interval=...)`` at a site is that site's policy (N+1 attempts);
 no ``retry=`` means one attempt. ``Job.policies`` lists every site; ``Job.policy`` is the worst
@@ -26,7 +50,13 @@ site (most attempts; UNBOUNDED, then UNKNOWN, rank worst). The job timeout is ``
 ``enqueue``/``enqueue_in``/``enqueue_at`` and ``timeout=`` on ``enqueue_call``/``prepare_data``/
 ``Job.create``/``@job``; ``timeout=`` on ``enqueue`` is passed to the function (recorded as a
 note, not a timeout). A job whose function is not defined in the project (a dotted string into a
-library, ``self.method``) is still reported, located at its first enqueue site.
+library, ``obj.method`` of a local object) is still reported, located at its first enqueue site;
+``self.send`` / ``cls.handle`` / ``Mailer.send`` resolve to the method the class (or a project base
+class) defines, and the job is located at that ``def``.
+
+For fixes, each ``retry=Retry(...)`` call's shape is recorded (``RetryShape``: its CallShape and
+the spans and code of its ``max`` / ``interval`` values) in ``EnqueueSite.retry_shape`` and, for an
+``@job`` decorator, ``Job.details["decorator_retry"]``.
 """
 
 from __future__ import annotations
@@ -40,7 +70,7 @@ from typing import Any
 
 import libcst as cst
 
-from retrylint.context import FileContext, FunctionInfo
+from retrylint.context import FileContext, FunctionInfo, walk
 from retrylint.facts import CallFact, CallShape, HookFact, JobDef, ObjectFact
 from retrylint.frameworks import FactSink
 from retrylint.frameworks.common import (
@@ -115,7 +145,64 @@ BINDINGS_KEY = "rq.receivers"  # ((call span, binding), ...) for enqueue* receiv
 MODULE_BINDINGS_KEY = "rq.module-bindings"  # ((name, callee), ...) module-level `x = Class()`
 QUEUE_SUBCLASSES_KEY = "rq.queue-classes"  # names of classes deriving from rq.Queue
 
+CLASSES_KEY = "rq.classes"  # ((class qualname, bases, method names), ...)
+GETTERS_KEY = "rq.queue-getters"  # ((function, returns), ...): see _record_queue_getters
+WRAPPERS_KEY = "rq.wrappers"  # (WrapperDef, ...): functions passing a parameter as the job
+WRAPPER_CALLS_KEY = "rq.wrapper-calls"  # ((CallFact, caller's parameters), ...)
+RETRY_SHAPES_KEY = "rq.retry-shapes"  # ((span of the Retry call, RetryShape), ...)
+
+_CLASS_LINE = re.compile(r"^class[ \t]+([^\W\d]\w*)", re.MULTILINE)
+_METHOD_LINE = re.compile(r"^([ \t]+)(?:async[ \t]+)?def[ \t]+([^\W\d]\w*)", re.MULTILINE)
+_TOP_LEVEL_LINE = re.compile(r"^[^\s#)\]}]", re.MULTILINE)
+# Names of functions that may be enqueue helpers (``jobs.enqueue``, ``enqueue_job``,
+# ``run_async``): only calls of these are read as possible wrapper calls, which keeps the
+# per-file phase from resolving positions in files without job code.
+_WRAPPER_NAME = re.compile(r"enqueue|queue|job|task|async|background|defer|schedul|submit|dispatch")
+_MAX_DEPTH = 8
+
 Binding = tuple[str, str | None, Value]  # ("call", callee, CallValue) / ("name", target, None)
+
+
+@dataclass(frozen=True)
+class RetryArgument:
+    """One argument of a ``Retry(...)`` call: its value's span and code (and, for a list or
+    tuple written in the call, each element's code)."""
+
+    span: Span
+    code: str
+    elements: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class RetryShape:
+    """A ``Retry(...)`` call as written: where a fix inserts or replaces its arguments.
+
+    ``max`` and ``interval`` are bound as Python binds them (keyword, else position 0 / 1).
+    """
+
+    shape: CallShape
+    max: RetryArgument | None
+    interval: RetryArgument | None
+
+
+@dataclass(frozen=True)
+class WrapperDef:
+    """A function that passes its parameter ``parameter`` as the job of an ``enqueue*`` call.
+
+    ``parameters`` are the names a caller binds, positional ones first (without ``self`` /
+    ``cls`` for a method called on an instance or a class); ``positional`` how many of them can
+    be given by position.
+    """
+
+    function: str
+    parameter: str
+    index: int | None
+    parameters: tuple[str, ...]
+    positional: int
+    defaults: tuple[tuple[str, Located], ...]
+    var_keyword: str | None
+    call_span: Span
+    kind: str  # function, method, classmethod, staticmethod
 
 
 @dataclass(frozen=True)
@@ -129,6 +216,8 @@ class EnqueueSite:
     retry: Located | None  # the retry= value that applies (decorator's for .delay sites)
     timeout_passed_to_function: Located | None = None  # `timeout=` on enqueue (2.2 gotcha)
     notes: tuple[str, ...] = ()
+    retry_shape: RetryShape | None = None  # where the Retry(...) call's arguments are
+    wrapper: str | None = None  # the enqueue wrapper this site goes through
 
 
 # ---------------------------------------------------------------------------------------------
@@ -138,10 +227,15 @@ class EnqueueSite:
 
 def extract(ctx: FileContext, sink: FactSink) -> None:
     _record_function_lines(ctx, sink)
+    _record_classes(ctx, sink)
     _record_receiver_bindings(ctx, sink)
     _record_module_bindings(ctx, sink)
     _record_settings_handlers(ctx, sink)
-    if not any(target.split(".", 1)[0] in RQ_ROOTS for target in ctx.imports.values()):
+    imports_rq = any(target.split(".", 1)[0] in RQ_ROOTS for target in ctx.imports.values())
+    _record_queue_getters(ctx, sink, imports_rq)
+    _record_wrappers(ctx, sink)
+    _record_retry_shapes(ctx, sink)
+    if not imports_rq:
         return
     _record_queues(ctx, sink)
     _record_job_decorators(ctx, sink)
@@ -155,19 +249,332 @@ def _record_function_lines(ctx: FileContext, sink: FactSink) -> None:
     other job code; a regex over ``def`` lines at column 0 is far cheaper than libcst positions.
     """
     names = {f.name for f in ctx.module_functions()}
-    if not names:
-        return
     starts = ctx.line_starts()
     found: dict[str, tuple[str, int, int]] = {}
-    for match in _DEF_LINE.finditer(ctx.source):
+    for match in _DEF_LINE.finditer(ctx.source) if names else ():
         name = match.group(1)
         if name not in names:
             continue
         line = bisect.bisect_right(starts, match.start())
         column = match.start(1) - starts[line - 1] + 1
         found[name] = (name, line, column)  # the last definition wins, as in Python
+    _find_method_lines(ctx, starts, found)
     if found:
         sink.data.append((FUNCTIONS_KEY, tuple(found.values())))
+
+
+def _find_method_lines(
+    ctx: FileContext, starts: list[int], found: dict[str, tuple[str, int, int]]
+) -> None:
+    """``Class.method`` of module-level classes, found the same cheap way: a method can be
+    enqueued (``q.enqueue(self.send)``) and its job is located at its ``def``.
+
+    A class's body runs from its ``class`` line to the next line that starts at column 0 (a
+    closing bracket of a multi-line header does not count); its methods are the ``def`` lines
+    with the body's (smallest) indentation there.
+    """
+    classes = {
+        info.name: info
+        for info in ctx.classes.values()
+        if "." not in info.qualname and info.methods
+    }
+    if not classes:
+        return
+    for match in _CLASS_LINE.finditer(ctx.source):
+        info = classes.get(match.group(1))
+        if info is None:
+            continue
+        header_end = ctx.source.find("\n", match.end())
+        if header_end < 0:
+            continue
+        following = _TOP_LEVEL_LINE.search(ctx.source, header_end + 1)
+        end = following.start() if following else len(ctx.source)
+        defs = [
+            m
+            for m in _METHOD_LINE.finditer(ctx.source, header_end + 1, end)
+            if m.group(2) in info.methods
+        ]
+        if not defs:
+            continue
+        indent = min(len(m.group(1)) for m in defs)
+        for method in defs:
+            if len(method.group(1)) != indent:
+                continue
+            line = bisect.bisect_right(starts, method.start(2))
+            column = method.start(2) - starts[line - 1] + 1
+            name = f"{info.name}.{method.group(2)}"
+            found[name] = (name, line, column)
+
+
+def _record_classes(ctx: FileContext, sink: FactSink) -> None:
+    """Every class's bases and method names: ``self.enqueue(f)`` in a class that defines (or
+    inherits from a project class) ``enqueue`` calls that method, not an RQ queue."""
+    found = tuple(
+        (
+            info.qualname,
+            tuple(q for base in info.node.bases if (q := ctx.qualify(base.value)) is not None),
+            tuple(info.methods),
+        )
+        for info in ctx.classes.values()
+    )
+    if found:
+        sink.data.append((CLASSES_KEY, found))
+
+
+def _record_queue_getters(ctx: FileContext, sink: FactSink, imports_rq: bool) -> None:
+    """Module-level functions that return an RQ queue (``def get_queue(): return Queue(...)``).
+
+    What each ``return`` gives: ``("rq",)`` for an RQ queue (a queue factory call, directly or
+    through a local name, or a ``-> rq.Queue`` annotation), ``("call", callee)`` for another
+    function's result and ``("name", name)`` for a module-level name, decided in the project
+    phase. Bodies are only read in files that import RQ, or of functions named like a queue
+    getter: elsewhere a queue can only come from such a call.
+    """
+    found = []
+    scopes: dict[int, dict[str, cst.BaseExpression]] | None = None
+    for function in ctx.module_functions():
+        returns: list[tuple[str, ...]] = []
+        annotation = function.node.returns
+        if annotation is not None and ctx.qualify(annotation.annotation) in QUEUE_CLASSES:
+            returns.append(("rq",))
+        if imports_rq or "queue" in function.name.lower():
+            if scopes is None:
+                scopes = local_assignments(ctx)
+            local = scopes.get(id(function), {})
+            for value in _returned_values(function.node):
+                if isinstance(value, cst.Name) and value.value in local:
+                    value = local[value.value]
+                returns.append(_returned(ctx, value))
+        returns = [item for item in returns if item[0] != "other"]
+        if returns:
+            found.append((function.name, tuple(dict.fromkeys(returns))))
+    if found:
+        sink.data.append((GETTERS_KEY, tuple(found)))
+
+
+def _returned_values(node: cst.FunctionDef) -> list[cst.BaseExpression]:
+    """The values of ``return`` statements in this function (not in nested functions)."""
+    values: list[cst.BaseExpression] = []
+    depth = [0]
+
+    def enter_function(_: cst.FunctionDef) -> None:
+        depth[0] += 1
+
+    def leave_function(_: cst.FunctionDef) -> None:
+        depth[0] -= 1
+
+    def enter_return(statement: cst.Return) -> None:
+        if depth[0] == 0 and statement.value is not None:
+            values.append(statement.value)
+
+    walk(
+        node.body,
+        {cst.FunctionDef: [enter_function], cst.Return: [enter_return]},
+        {cst.FunctionDef: leave_function},
+    )
+    return values
+
+
+def _returned(ctx: FileContext, value: cst.BaseExpression) -> tuple[str, ...]:
+    if isinstance(value, cst.Call):
+        callee = ctx.qualify(value.func)
+        if callee is None:
+            return ("other",)
+        return ("rq",) if callee in QUEUE_FACTORIES else ("call", callee)
+    if isinstance(value, cst.Name | cst.Attribute):
+        name = ctx.qualify(value)
+        if name is not None and "." in name:  # $.name, an imported name: not a local
+            return ("name", name)
+    return ("other",)
+
+
+def _record_wrappers(ctx: FileContext, sink: FactSink) -> None:
+    """Enqueue wrappers (``def enqueue(fn, ...): get_queue().enqueue_call(func=fn, ...)``) and
+    the calls that may go through one.
+
+    A wrapper is a function that passes one of its parameters, as it is, as the job of an
+    ``enqueue*`` call; whether that call is on an RQ queue is decided in the project phase. The
+    calls recorded as possibly going through a wrapper (``jobs.enqueue(build, [1])``) are those
+    of a function named like an enqueue helper (or of a wrapper of this file) with an argument
+    that can name a job: an imported or module-level name, ``self.x``/``cls.x``, or a dotted
+    string. Which function they call, and whether it is a wrapper, is decided in the project
+    phase; a parameter handed on to another wrapper is not followed (one level of wrapping).
+    """
+    wrappers: list[WrapperDef] = []
+    for info in ctx.calls:
+        if info.function is None:
+            continue
+        method = _queue_method(ctx, info.node)
+        if method is None:
+            continue
+        expression = _job_expression(info.node, method)
+        if not isinstance(expression, cst.Name):
+            continue
+        wrapper = _wrapper_def(ctx, info.function, expression.value, info.node)
+        if wrapper is not None:
+            wrappers.append(wrapper)
+    if wrappers:
+        sink.data.append((WRAPPERS_KEY, tuple(wrappers)))
+    local_wrappers = {wrapper.function.rsplit(".", 1)[-1] for wrapper in wrappers}
+    calls = []
+    for info in ctx.calls:
+        node = info.node
+        callee = ctx.qualify(node.func)
+        if callee is None or callee.split(".", 1)[0] in RQ_ROOTS:
+            continue
+        last = callee.rsplit(".", 1)[-1]
+        if not (_WRAPPER_NAME.search(last.lower()) or last in local_wrappers):
+            continue
+        parameters = _parameter_names(info.function) if info.function else frozenset()
+        if not any(_may_name_a_job(ctx, arg.value, parameters) for arg in node.args):
+            continue
+        positional: list[Located] = []
+        for arg in node.args:
+            if arg.star:
+                break
+            if arg.keyword is None:
+                positional.append(ctx.locate(arg.value))
+        fact = CallFact(
+            method=last,
+            target=None,
+            span=ctx.span(node),
+            receiver=callee,
+            args=tuple(positional),
+            keywords=invocation_keywords(ctx, node),
+            shape=call_shape(ctx, node),
+            function=info.function.qualname if info.function else None,
+            framework=FRAMEWORK,
+        )
+        calls.append((fact, tuple(sorted(parameters))))
+    if calls:
+        sink.data.append((WRAPPER_CALLS_KEY, tuple(calls)))
+
+
+def _queue_method(ctx: FileContext, node: cst.Call) -> str | None:
+    """The RQ method a call may be: ``x.enqueue*(...)``, ``django_rq.enqueue(...)``."""
+    func = node.func
+    if isinstance(func, cst.Attribute) and func.attr.value in QUEUE_METHODS:
+        return func.attr.value
+    if isinstance(func, cst.Name) and ctx.qualify(func) in DJANGO_ENQUEUE:
+        return "enqueue"
+    return None
+
+
+def _job_expression(node: cst.Call, method: str) -> cst.BaseExpression | None:
+    """The argument that is the job, as ``frameworks.calls`` reads it."""
+    keyword = "func" if method == "enqueue_call" else None
+    for arg in node.args:
+        if arg.keyword is not None and arg.keyword.value in ("f", "func", keyword):
+            return arg.value
+    index = 1 if method in ("enqueue_in", "enqueue_at") else 0
+    positional = [a.value for a in node.args if a.keyword is None and not a.star]
+    return positional[index] if index < len(positional) else None
+
+
+def _parameter_names(function: FunctionInfo) -> frozenset[str]:
+    params = function.node.params
+    names = [p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)]
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            names.append(star.name.value)
+    return frozenset(names)
+
+
+def _wrapper_def(
+    ctx: FileContext, function: FunctionInfo, parameter: str, call: cst.Call
+) -> WrapperDef | None:
+    params = function.node.params
+    positional = [p.name.value for p in (*params.posonly_params, *params.params)]
+    keyword_only = [p.name.value for p in params.kwonly_params]
+    if parameter not in positional and parameter not in keyword_only:
+        return None
+    kind = "function"
+    if function.class_name is not None:
+        names = {d.qualified for d in decorators(ctx, function)}
+        kind = (
+            "staticmethod"
+            if "staticmethod" in names
+            else "classmethod"
+            if "classmethod" in names
+            else "method"
+        )
+        if kind != "staticmethod":
+            positional = positional[1:]  # self / cls: bound at the call
+    defaults = tuple(
+        (p.name.value, ctx.locate(p.default))
+        for p in (*params.posonly_params, *params.params, *params.kwonly_params)
+        if p.default is not None
+    )
+    var_keyword = params.star_kwarg.name.value if isinstance(params.star_kwarg, cst.Param) else None
+    return WrapperDef(
+        function=function.qualname,
+        parameter=parameter,
+        index=positional.index(parameter) if parameter in positional else None,
+        parameters=(*positional, *keyword_only),
+        positional=len(positional),
+        defaults=defaults,
+        var_keyword=var_keyword,
+        call_span=ctx.span(call),
+        kind=kind,
+    )
+
+
+def _may_name_a_job(
+    ctx: FileContext, expression: cst.BaseExpression, parameters: frozenset[str]
+) -> bool:
+    if isinstance(expression, cst.SimpleString | cst.ConcatenatedString):
+        value = expression.evaluated_value
+        return isinstance(value, str) and "." in value
+    if not isinstance(expression, cst.Name | cst.Attribute):
+        return False
+    head: cst.BaseExpression = expression
+    while isinstance(head, cst.Attribute):
+        head = head.value
+    if not isinstance(head, cst.Name):
+        return False
+    name = head.value
+    if name in ("self", "cls"):
+        return isinstance(expression, cst.Attribute)
+    return name not in parameters and (name in ctx.imports or name in ctx.module_names)
+
+
+def _record_retry_shapes(ctx: FileContext, sink: FactSink) -> None:
+    """Where the arguments of each ``retry=Retry(...)`` are, for fixes that edit them."""
+    found = []
+    for info in ctx.calls:
+        for arg in info.node.args:
+            if arg.keyword is None or arg.keyword.value != "retry":
+                continue
+            value = arg.value
+            if not isinstance(value, cst.Call) or any(a.star for a in value.args):
+                continue
+            callee = ctx.qualify(value.func)
+            if callee is None or callee.rsplit(".", 1)[-1] != "Retry":
+                continue
+            found.append((ctx.span(value), _retry_shape(ctx, value)))
+    if found:
+        sink.data.append((RETRY_SHAPES_KEY, tuple(found)))
+
+
+def _retry_shape(ctx: FileContext, call: cst.Call) -> RetryShape:
+    def argument(keyword: str, position: int) -> RetryArgument | None:
+        chosen = next(
+            (a for a in call.args if a.keyword is not None and a.keyword.value == keyword), None
+        )
+        if chosen is None:
+            positional = [a for a in call.args if a.keyword is None]
+            chosen = positional[position] if position < len(positional) else None
+        if chosen is None:
+            return None
+        value = chosen.value
+        elements = (
+            tuple(ctx.code(element.value) for element in value.elements)
+            if isinstance(value, cst.List | cst.Tuple)
+            else None
+        )
+        return RetryArgument(ctx.span(value), ctx.code(value), elements)
+
+    return RetryShape(call_shape(ctx, call), argument("max", 0), argument("interval", 1))
 
 
 def _record_receiver_bindings(ctx: FileContext, sink: FactSink) -> None:
@@ -378,6 +785,13 @@ class _Site:
     timeout_keyword: str
     queue_default: Sourced[SecondsValue] | None = None
     decorator: CallShape | None = None
+    # For a call through an enqueue wrapper: options given at the call (forwarded to a wrapper
+    # parameter) are written in the calling module, the wrapper's own in the wrapper's.
+    option_modules: dict[str, ModuleFacts] = field(default_factory=dict)
+    wrapper: str | None = None
+
+    def where(self, key: str) -> ModuleFacts:
+        return self.option_modules.get(key, self.options_module)
 
 
 @dataclass
@@ -387,7 +801,127 @@ class _JobGroup:
     job_def: tuple[ModuleFacts, JobDef] | None = None
 
 
+@dataclass(frozen=True)
+class _Wrapper:
+    """An enqueue wrapper found in the project: its definition and the RQ call inside it."""
+
+    key: str  # canonical name of the wrapper function
+    module: ModuleFacts
+    definition: WrapperDef
+    call: CallFact
+    binding: Binding | None
+
+
+class _Resolver:
+    """Name resolution this adapter needs on top of the project index, with per-module caches."""
+
+    def __init__(self, project: ProjectIndex) -> None:
+        self.project = project
+        self._classes: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {}
+        self._getters: dict[str, dict[str, tuple[tuple[str, ...], ...]]] = {}
+        self._shapes: dict[str, dict[Span, RetryShape]] = {}
+
+    def classes(self, module: ModuleFacts) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+        found = self._classes.get(module.path)
+        if found is None:
+            found = {
+                name: (bases, methods) for name, bases, methods in _data(module, CLASSES_KEY) or ()
+            }
+            self._classes[module.path] = found
+        return found
+
+    def getters(self, module: ModuleFacts) -> dict[str, tuple[tuple[str, ...], ...]]:
+        found = self._getters.get(module.path)
+        if found is None:
+            found = dict(_data(module, GETTERS_KEY) or ())
+            self._getters[module.path] = found
+        return found
+
+    def retry_shape(self, module: ModuleFacts, located: Located | None) -> RetryShape | None:
+        if located is None:
+            return None
+        found = self._shapes.get(module.path)
+        if found is None:
+            found = dict(_data(module, RETRY_SHAPES_KEY) or ())
+            self._shapes[module.path] = found
+        return found.get(located.span)
+
+    def project_class(self, canonical: str) -> tuple[ModuleFacts, str] | None:
+        """(module, class qualname) when ``canonical`` names a class the project defines."""
+        found = self.project.split(canonical)
+        if found is not None and found[1] in self.classes(found[0]):
+            return found
+        return None
+
+    def method(self, module: ModuleFacts, owner: str, name: str, depth: int = 0) -> str | None:
+        """The canonical name of method ``name`` of class ``owner``, through project bases."""
+        entry = self.classes(module).get(owner)
+        if entry is None or depth > _MAX_DEPTH:
+            return None
+        bases, methods = entry
+        if name in methods:
+            return f"{module.module}.{owner}.{name}"
+        for base in bases:
+            found = self.project_class(self.project.canonical(base, module))
+            if found is not None:
+                resolved = self.method(found[0], found[1], name, depth + 1)
+                if resolved is not None:
+                    return resolved
+        return None
+
+    def enclosing_class(self, module: ModuleFacts, function: str | None) -> str | None:
+        """The class a method belongs to, from the method's qualname."""
+        if not function or "." not in function:
+            return None
+        owner = function.rsplit(".", 1)[0]
+        return owner if owner in self.classes(module) else None
+
+    def self_method(self, module: ModuleFacts, function: str | None, name: str) -> str | None:
+        """``self.name`` / ``cls.name`` inside a method of a project class: the method's name."""
+        head, _, attribute = name.partition(".")
+        if head not in ("self", "cls") or not attribute or "." in attribute:
+            return None
+        owner = self.enclosing_class(module, function)
+        return self.method(module, owner, attribute) if owner is not None else None
+
+    def returned_name(self, module: ModuleFacts, callee: str | None) -> str | None:
+        """The canonical module-level name a getter returns, when it returns only that."""
+        if callee is None:
+            return None
+        canonical = self.project.canonical(callee, module)
+        found = self.project.split(canonical)
+        if found is None:
+            return None
+        returns = self.getters(found[0]).get(found[1])
+        if returns is None or len(returns) != 1 or returns[0][0] != "name":
+            return None
+        return self.project.canonical(returns[0][1], found[0])
+
+    def getter_verdict(self, canonical: str, depth: int) -> bool | None:
+        """Whether a project function returns an RQ queue: True, False (it returns something
+        else, e.g. an ``asyncio.Queue``), or None (unknown)."""
+        found = self.project.split(canonical)
+        if found is None or depth > _MAX_DEPTH:
+            return None
+        owner, attribute = found
+        returns = self.getters(owner).get(attribute)
+        if not returns:
+            return None
+        verdicts: list[bool | None] = []
+        for item in returns:
+            if item[0] == "rq":
+                return True
+            if item[0] == "call":
+                verdicts.append(_callee_verdict(self, owner, item[1], depth + 1))
+            elif item[0] == "name":
+                verdicts.append(_receiver_verdict(self, owner, item[1], None, depth + 1))
+        if any(verdicts):
+            return True
+        return False if verdicts and all(v is False for v in verdicts) else None
+
+
 def build_jobs(project: ProjectIndex) -> Iterator[Job]:
+    resolver = _Resolver(project)
     groups: dict[str, _JobGroup] = {}
     decorated: dict[str, tuple[ModuleFacts, JobDef]] = {}
     for module, job_def in project.job_defs():
@@ -396,9 +930,18 @@ def build_jobs(project: ProjectIndex) -> Iterator[Job]:
             decorated[key] = (module, job_def)
             groups.setdefault(key, _JobGroup(key)).job_def = (module, job_def)
     bindings = {module.path: _data(module, BINDINGS_KEY) for module in project}
+    wrappers = _find_wrappers(resolver, bindings)
+    # The enqueue inside a wrapper enqueues its parameter, not a job; a call of a wrapper is
+    # that wrapper's site, whatever frameworks.calls made of it.
+    handled = {(w.module.path, w.call.span) for found in wrappers.values() for w in found}
+    for key, found in _wrapper_sites(resolver, wrappers):
+        groups.setdefault(key, _JobGroup(key)).sites.append(found)
+        handled.add((found.module.path, found.call.span))
     for module, call in project.calls():
+        if (module.path, call.span) in handled:
+            continue
         try:
-            site = _site(project, module, call, decorated, bindings.get(module.path) or ())
+            site = _site(resolver, module, call, decorated, bindings.get(module.path) or ())
         except Exception:  # an odd shape in one call never stops the project phase
             site = None
         if site is None:
@@ -412,7 +955,7 @@ def build_jobs(project: ProjectIndex) -> Iterator[Job]:
     ]
     for group in groups.values():
         if group.sites or group.job_def is not None:
-            yield _job(project, group, handlers)
+            yield _job(resolver, group, handlers)
 
 
 def _data(module: ModuleFacts, key: str) -> Any:
@@ -420,12 +963,13 @@ def _data(module: ModuleFacts, key: str) -> Any:
 
 
 def _site(
-    project: ProjectIndex,
+    resolver: _Resolver,
     module: ModuleFacts,
     call: CallFact,
     decorated: dict[str, tuple[ModuleFacts, JobDef]],
     bindings: tuple[tuple[Span, Binding], ...],
 ) -> tuple[str, _Site] | None:
+    project = resolver.project
     method = call.method
     if method not in QUEUE_METHODS and method not in ("delay", "create"):
         return None
@@ -451,9 +995,9 @@ def _site(
         binding = next((b for span, b in bindings if span == call.span), None)
         if call.receiver is None and binding is None:
             return None  # x.enqueue(<not a name>): x is the call's target, not a queue
-        if not _is_rq_receiver(project, module, call, binding):
+        if not _is_rq_receiver(resolver, module, call, binding):
             return None
-    key = _job_key(project, module, call)
+    key = _job_key(resolver, module, call)
     options = dict(call.keywords)
     return key, _Site(
         module,
@@ -461,7 +1005,7 @@ def _site(
         options,
         module,
         TIMEOUT_KEYWORD.get(method, "job_timeout"),
-        queue_default=_queue_default(project, module, call, binding),
+        queue_default=_queue_default(resolver, module, call, binding),
     )
 
 
@@ -478,22 +1022,182 @@ def _decorated_site(
     )
 
 
+# -- enqueue wrappers ----------------------------------------------------------------------------
+
+
+def _find_wrappers(resolver: _Resolver, bindings: dict[str, Any]) -> dict[str, list[_Wrapper]]:
+    """Functions whose parameter is the job of an ``enqueue*`` call on an RQ queue."""
+    found: dict[str, list[_Wrapper]] = {}
+    for module in resolver.project:
+        definitions = _data(module, WRAPPERS_KEY)
+        if not definitions:
+            continue
+        calls = {call.span: call for call in module.facts.calls if call.method in QUEUE_METHODS}
+        for definition in definitions:
+            call = calls.get(definition.call_span)
+            if call is None:
+                continue
+            binding = next(
+                (b for span, b in bindings.get(module.path) or () if span == call.span), None
+            )
+            if call.framework != FRAMEWORK:
+                if call.receiver is None and binding is None:
+                    continue
+                if not _is_rq_receiver(resolver, module, call, binding):
+                    continue
+            key = f"{module.module}.{definition.function}"
+            found.setdefault(key, []).append(_Wrapper(key, module, definition, call, binding))
+    return found
+
+
+def _wrapper_sites(
+    resolver: _Resolver, wrappers: dict[str, list[_Wrapper]]
+) -> Iterator[tuple[str, _Site]]:
+    if not wrappers:
+        return
+    for module in resolver.project:
+        for fact, parameters in _data(module, WRAPPER_CALLS_KEY) or ():
+            callee, shift = _wrapper_callee(resolver, module, fact)
+            for wrapper in wrappers.get(callee or "", ()):
+                try:
+                    site = _wrapper_site(resolver, module, fact, parameters, wrapper, shift)
+                except Exception:  # an odd shape in one call never stops the project phase
+                    site = None
+                if site is not None:
+                    yield site
+
+
+def _wrapper_callee(
+    resolver: _Resolver, module: ModuleFacts, fact: CallFact
+) -> tuple[str | None, int]:
+    """The canonical name of the function a call calls, and how many leading positional
+    arguments bind ``self`` (1 for ``Class.method(obj, ...)``)."""
+    name = fact.receiver or ""
+    method = resolver.self_method(module, fact.function, name)
+    if method is not None:
+        return method, 0
+    canonical = resolver.project.canonical(name, module)
+    owner, _, _ = canonical.rpartition(".")
+    return canonical, 1 if resolver.project_class(owner) is not None else 0
+
+
+def _wrapper_site(
+    resolver: _Resolver,
+    module: ModuleFacts,
+    fact: CallFact,
+    caller_parameters: tuple[str, ...],
+    wrapper: _Wrapper,
+    shift: int,
+) -> tuple[str, _Site] | None:
+    definition = wrapper.definition
+    if definition.kind != "method":
+        shift = 0  # Class.method(f) binds self only for a plain method
+    given = _bound_argument(fact, definition, definition.parameter, shift)
+    if given is None:
+        return None
+    value = given.value
+    if isinstance(value, str):
+        target, is_string = value, True
+    elif isinstance(value, Ref):
+        target, is_string = value.name, False
+        if target in caller_parameters:
+            return None  # a wrapper of a wrapper: one level is followed
+    else:
+        return None
+    options: dict[str, Located] = {}
+    modules: dict[str, ModuleFacts] = {}
+    parameters = set(definition.parameters)
+    defaults = dict(definition.defaults)
+    for name, located in wrapper.call.keywords:
+        forwarded = located.value
+        if name == "**" and isinstance(forwarded, Ref) and forwarded.name == definition.var_keyword:
+            # **kwargs of the wrapper: exactly the keywords the caller gives beyond the
+            # wrapper's own parameters (or unknown when the caller spreads a dict itself).
+            for key, item in fact.keywords:
+                if key not in parameters:
+                    options.setdefault(key, item)
+                    modules.setdefault(key, module)
+            continue
+        if name != "**" and isinstance(forwarded, Ref) and forwarded.name in parameters:
+            argument = _bound_argument(fact, definition, forwarded.name, shift)
+            if argument is not None:
+                options[name], modules[name] = argument, module
+                continue
+            if forwarded.name in defaults:
+                options[name], modules[name] = defaults[forwarded.name], wrapper.module
+                continue
+        options.setdefault(name, located)
+        modules.setdefault(name, wrapper.module)
+    call = CallFact(
+        method=wrapper.call.method,
+        target=target,
+        span=fact.span,
+        receiver=fact.receiver,
+        args=fact.args,
+        keywords=fact.keywords,
+        shape=fact.shape,
+        function=fact.function,
+        framework=FRAMEWORK,
+    )
+    key = _job_key(resolver, module, call, is_string)
+    return key, _Site(
+        module,
+        call,
+        options,
+        wrapper.module,
+        TIMEOUT_KEYWORD.get(wrapper.call.method, "job_timeout"),
+        queue_default=_queue_default(resolver, wrapper.module, wrapper.call, wrapper.binding),
+        option_modules=modules,
+        wrapper=wrapper.key,
+    )
+
+
+def _bound_argument(
+    fact: CallFact, definition: WrapperDef, name: str, shift: int
+) -> Located | None:
+    """The argument a call gives for the wrapper parameter ``name``, as Python binds it."""
+    located = fact.keyword(name)
+    if located is not None:
+        return located
+    if name not in definition.parameters:
+        return None
+    index = definition.parameters.index(name)
+    if index >= definition.positional:
+        return None  # keyword-only
+    index += shift
+    return fact.args[index] if index < len(fact.args) else None
+
+
+# -- receivers -----------------------------------------------------------------------------------
+
+
 def _is_rq_receiver(
-    project: ProjectIndex, module: ModuleFacts, call: CallFact, binding: Binding | None
+    resolver: _Resolver, module: ModuleFacts, call: CallFact, binding: Binding | None
 ) -> bool:
-    verdict = _receiver_verdict(project, module, call.receiver, binding)
+    if (
+        binding is None
+        and call.receiver is not None
+        and resolver.self_method(module, call.function, f"{call.receiver}.{call.method}")
+    ):
+        return False  # self.enqueue(f) on a class that defines enqueue(): its own method
+    verdict = _receiver_verdict(resolver, module, call.receiver, binding)
     if verdict is None:
         return any(target.split(".", 1)[0] in RQ_ROOTS for _, target in module.facts.imports)
     return verdict
 
 
 def _receiver_verdict(
-    project: ProjectIndex, module: ModuleFacts, receiver: str | None, binding: Binding | None
+    resolver: _Resolver,
+    module: ModuleFacts,
+    receiver: str | None,
+    binding: Binding | None,
+    depth: int = 0,
 ) -> bool | None:
+    project = resolver.project
     if binding is not None:
         kind, name, _ = binding
         if kind == "call":
-            return _callee_verdict(project, module, name)
+            return _callee_verdict(resolver, module, name, depth)
         if kind != "name" or name is None:
             return None
         receiver = name
@@ -505,18 +1209,35 @@ def _receiver_verdict(
     found = project.object(receiver, module)
     if found is not None:
         return found[1].framework == FRAMEWORK
+    if canonical in project.modules:
+        return False  # jobs.enqueue(f): a function of a project module
     located = project.split(canonical)
     if located is not None:
         owner, attribute = located
+        if attribute in (_data(owner, QUEUE_SUBCLASSES_KEY) or ()):
+            return True  # MyQueue.prepare_data(...)
+        if attribute in resolver.classes(owner):
+            return False  # Job.enqueue(f): a classmethod of a project class (netbox)
         callee = dict(_data(owner, MODULE_BINDINGS_KEY) or ()).get(attribute)
         if callee is not None:
-            return _callee_verdict(project, owner, callee)
+            return _callee_verdict(resolver, owner, callee, depth)
+        if _is_class_name(attribute):
+            # A CapWords name from a project module that does not say what it is (a star
+            # import, `from .jobs import *`): a class, whose `enqueue` is its own method.
+            return False
     return None
 
 
-def _callee_verdict(project: ProjectIndex, module: ModuleFacts, callee: str | None) -> bool | None:
+def _is_class_name(name: str) -> bool:
+    return name[:1].isupper() and not name.isupper() and "." not in name
+
+
+def _callee_verdict(
+    resolver: _Resolver, module: ModuleFacts, callee: str | None, depth: int = 0
+) -> bool | None:
     if callee is None:
         return None
+    project = resolver.project
     canonical = project.canonical(callee, module)
     if canonical.split(".", 1)[0] in RQ_ROOTS:
         return True
@@ -525,23 +1246,32 @@ def _callee_verdict(project: ProjectIndex, module: ModuleFacts, callee: str | No
         owner, attribute = located
         if attribute in (_data(owner, QUEUE_SUBCLASSES_KEY) or ()):
             return True
+        getter = resolver.getter_verdict(canonical, depth)
+        if getter is not None:
+            return getter  # get_queue(): a project function returning a queue (or not)
+        if attribute in resolver.classes(owner):
+            return False  # an instance of a project class that is not a queue
     if canonical.rsplit(".", 1)[-1][:1].isupper():
         return False  # an instance of some other class: Outbox(), asyncio.Queue()
     return None  # a helper function's result: undecided
 
 
 def _queue_default(
-    project: ProjectIndex, module: ModuleFacts, call: CallFact, binding: Binding | None
+    resolver: _Resolver, module: ModuleFacts, call: CallFact, binding: Binding | None
 ) -> Sourced[SecondsValue] | None:
-    """``Queue(..., default_timeout=N)`` where the queue's constructor is visible."""
+    """``Queue(..., default_timeout=N)`` where the queue's constructor is visible (also
+    through a project getter that returns one module-level queue)."""
+    project = resolver.project
     constructor: Value = None
     span: Span | None = None
     path: str | None = None
+    receiver = call.receiver
     if binding is not None and binding[0] == "call":
         constructor = binding[2]
         span, path = call.span, module.path
-    elif call.receiver is not None:
-        found = project.object(call.receiver, module)
+        receiver = resolver.returned_name(module, binding[1])  # None unless a getter's call
+    if receiver is not None:
+        found = project.object(receiver, module)
         if found is not None and found[1].constructor is not None:
             owner, fact = found
             constructor, span, path = found[1].constructor.value, fact.span, owner.path
@@ -554,10 +1284,17 @@ def _queue_default(
     return Sourced(seconds, "app-config", "Queue(default_timeout=...)", span, path)
 
 
-def _job_key(project: ProjectIndex, module: ModuleFacts, call: CallFact) -> str:
+def _job_key(
+    resolver: _Resolver, module: ModuleFacts, call: CallFact, is_string: bool | None = None
+) -> str:
+    project = resolver.project
     target = call.target or ""
-    if _target_is_string(call) or target.startswith(("$", ".")):
+    string = _target_is_string(call) if is_string is None else is_string
+    if string or target.startswith(("$", ".")):
         return project.canonical(target, module)
+    method = resolver.self_method(module, call.function, target)
+    if method is not None:
+        return method  # self.send / cls.handle: the method the class (or a base) defines
     head = target.split(".", 1)[0]
     roots = {value.split(".", 1)[0] for _, value in module.facts.imports}
     if head in roots:
@@ -574,7 +1311,8 @@ def _target_is_string(call: CallFact) -> bool:
 # -- the Job ------------------------------------------------------------------------------------
 
 
-def _job(project: ProjectIndex, group: _JobGroup, handlers: list[FailureHook]) -> Job:
+def _job(resolver: _Resolver, group: _JobGroup, handlers: list[FailureHook]) -> Job:
+    project = resolver.project
     definition = _definition(project, group)
     if definition is not None:
         path, span, function = definition
@@ -590,7 +1328,7 @@ def _job(project: ProjectIndex, group: _JobGroup, handlers: list[FailureHook]) -
     hooks: list[FailureHook] = []
     details: list[EnqueueSite] = []
     for site in sites:
-        call_site, policy, limit, site_hooks, detail = _call_site(project, site, path)
+        call_site, policy, limit, site_hooks, detail = _call_site(resolver, site, path)
         policies.append((call_site, policy))
         limits.append(limit)
         hooks.extend(site_hooks)
@@ -608,10 +1346,15 @@ def _job(project: ProjectIndex, group: _JobGroup, handlers: list[FailureHook]) -
         hooks.extend(_hooks(project, def_module, options.get("on_failure"), None))
     unique_hooks = tuple(dict.fromkeys([*hooks, *handlers]))
     job_details: list[tuple[str, Any]] = [("defined_in_project", defined)]
-    if job_def is not None:
+    if job_def is not None and group.job_def is not None:
         job_details.append(("decorator", job_def.decorator))
         job_details.append(("variant", job_def.datum("variant")))
+        retry_shape = resolver.retry_shape(group.job_def[0], job_def.option("retry"))
+        job_details.append(("decorator_retry", retry_shape))
     job_details.append(("sites", tuple(details)))
+    wrappers = tuple(dict.fromkeys(site.wrapper for site in sites if site.wrapper))
+    if wrappers:
+        job_details.append(("wrappers", wrappers))
     return Job(
         name=name,
         qualname=group.key,
@@ -641,58 +1384,80 @@ def _definition(project: ProjectIndex, group: _JobGroup) -> tuple[str, Span, str
     owner, attribute = found
     for name, line, column in _data(owner, FUNCTIONS_KEY) or ():
         if name == attribute:
-            return owner.path, Span(line, column, line, column + len(name)), name
+            return owner.path, Span(line, column, line, column + len(name.rsplit(".", 1)[-1])), name
     return None
 
 
 def _call_site(
-    project: ProjectIndex, site: _Site, job_path: str
+    resolver: _Resolver, site: _Site, job_path: str
 ) -> tuple[CallSite, RetryPolicy, Sourced[SecondsValue], list[FailureHook], EnqueueSite]:
-    options, where = site.options, site.options_module
-    shown_path = where.path if where.path != job_path else None
+    project, options = resolver.project, site.options
+
+    def shown(key: str) -> str | None:
+        path = site.where(key).path
+        return path if path != job_path else None
+
     retry = options.get("retry")
     spread = options.get("**")
     if retry is None and spread is not None:
-        policy = _spread_policy(spread, shown_path)
+        policy = _spread_policy(spread, shown("**"), site.wrapper)
     else:
-        policy = _retry_policy(project, where, retry, shown_path)
-    limit = _time_limit(
-        project,
-        where,
-        site.timeout_keyword,
-        options.get(site.timeout_keyword),
-        site.queue_default,
-        shown_path,
+        policy = _retry_policy(project, site.where("retry"), retry, shown("retry"))
+    keyword = site.timeout_keyword
+    if options.get(keyword) is None and spread is not None:
+        # the spread dict may set the timeout as well (ckan's wrapper does, from its config)
+        limit: Sourced[SecondsValue] = _sourced(
+            UNKNOWN, f"**{spread.code} may carry {keyword}=", spread, shown("**")
+        )
+    else:
+        limit = _time_limit(
+            project,
+            site.where(keyword),
+            keyword,
+            options.get(keyword),
+            site.queue_default,
+            shown(keyword),
+        )
+    failure_ttl = _failure_ttl(
+        project, site.where("failure_ttl"), options.get("failure_ttl"), shown("failure_ttl")
     )
-    failure_ttl = _failure_ttl(project, where, options.get("failure_ttl"), shown_path)
-    hooks = _hooks(project, where, options.get("on_failure"), shown_path)
+    hooks = _hooks(
+        project, site.where("on_failure"), options.get("on_failure"), shown("on_failure")
+    )
     call = site.call
+    method = call.method
+    if site.wrapper is not None:
+        method = f"{method} (enqueued through {site.wrapper})"
     call_site = CallSite(
         path=site.module.path,
         span=call.span,
-        method=call.method,
+        method=method,
         target=call.target or "",
-        keywords=tuple(name for name, _ in call.keywords),
+        keywords=tuple(options) if site.wrapper else tuple(name for name, _ in call.keywords),
         policy=policy,
         job_timeout=limit,
         failure_hooks=tuple(hook.target for hook in hooks),
         failure_ttl=failure_ttl,
     )
-    misplaced = call.keyword("timeout") if site.timeout_keyword == "job_timeout" else None
-    notes = list(_interval_notes(project, where, retry))
+    misplaced = options.get("timeout") if keyword == "job_timeout" else None
+    notes = list(_interval_notes(project, site.where("retry"), retry))
     if misplaced is not None:
         notes.append(
             f"timeout= on {call.method}() is passed to the job function, not a job timeout "
             "(use job_timeout=)"
         )
+    if site.wrapper is not None:
+        notes.append(f"enqueued through {site.wrapper}")
     detail = EnqueueSite(
         path=site.module.path,
         span=call.span,
-        method=call.method,
+        method=method,
         shape=site.decorator if site.decorator is not None else call.shape,
         retry=retry,
         timeout_passed_to_function=misplaced,
         notes=tuple(notes),
+        retry_shape=resolver.retry_shape(site.where("retry"), retry),
+        wrapper=site.wrapper,
     )
     return call_site, policy, limit, hooks, detail
 
@@ -713,9 +1478,11 @@ def _resolve(project: ProjectIndex, module: ModuleFacts, value: Value) -> Value:
     return value
 
 
-def _spread_policy(spread: Located, path: str | None) -> RetryPolicy:
+def _spread_policy(spread: Located, path: str | None, wrapper: str | None = None) -> RetryPolicy:
     """``enqueue(f, **params)``: ``params`` may hold a ``retry`` key, so the policy is unknown."""
     origin = f"**{spread.code} may carry retry= (computed at run time)"
+    if wrapper is not None:
+        origin = f"**{spread.code} in {wrapper} may carry retry= (computed at run time)"
     return make_policy(
         max_attempts=_sourced(UNKNOWN, origin, spread, path),
         delay=_sourced(UNKNOWN_DELAY, origin, spread, path),
