@@ -20,27 +20,15 @@ from typing import Any, Literal, cast, get_args
 
 import yaml
 
+from retrylint.model import FRAMEWORKS
+
 Severity = Literal["high", "medium", "low"]
 FixClass = Literal["safe", "unsafe", "none"]
 
 SEVERITY_ORDER: dict[str, int] = {"low": 1, "medium": 2, "high": 3}
 
-#: Framework identifiers a rule may declare in ``frameworks``; ``loop`` is a handwritten retry loop.
-KNOWN_FRAMEWORKS: frozenset[str] = frozenset(
-    {
-        "celery",
-        "rq",
-        "dramatiq",
-        "huey",
-        "arq",
-        "taskiq",
-        "tenacity",
-        "backoff",
-        "stamina",
-        "retrying",
-        "loop",
-    }
-)
+#: Framework identifiers a rule may declare in ``frameworks`` (the job model's own list).
+KNOWN_FRAMEWORKS: frozenset[str] = frozenset(FRAMEWORKS)
 
 _CODE_RE = re.compile(r"^RL\d{3}$")
 _CODE_PREFIX_RE = re.compile(r"^RL\d{0,3}$")

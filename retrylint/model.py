@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar, get_args
 
 T = TypeVar("T")
 
@@ -46,19 +46,7 @@ Framework = Literal[
     "retrying",
     "loop",
 ]
-FRAMEWORKS: tuple[str, ...] = (
-    "celery",
-    "rq",
-    "dramatiq",
-    "huey",
-    "arq",
-    "taskiq",
-    "tenacity",
-    "backoff",
-    "stamina",
-    "retrying",
-    "loop",
-)
+FRAMEWORKS: tuple[str, ...] = get_args(Framework)  # "loop": a handwritten retry loop
 JobKind = Literal["task", "actor", "rq-job", "decorated-function", "retry-loop", "retry-block"]
 DelayStrategy = Literal["none", "constant", "linear", "exponential", "custom", "unknown"]
 

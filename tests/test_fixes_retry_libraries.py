@@ -10,17 +10,14 @@ change on a second ``--fix``, and must have no finding of those codes left. Case
 
 from __future__ import annotations
 
-import json
 import time
 import types
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from retrylint.cli import main
-from tests.conftest import chdir
+from tests.test_fixes_rq import apply_fixes, findings
 
 CASES = Path(__file__).parent / "fix_cases"
 
@@ -83,27 +80,6 @@ def write_project(root: Path, name: str, content: bytes, case: str) -> Path:
     return path
 
 
-def cli(root: Path, *args: str) -> Any:
-    try:
-        runner = CliRunner(mix_stderr=False)  # type: ignore[call-arg]
-    except TypeError:
-        runner = CliRunner()
-    with chdir(root):
-        result = runner.invoke(main, ["check", *args], catch_exceptions=False)
-    assert result.exit_code in (0, 1), result.stdout + result.stderr
-    assert "Traceback" not in result.stdout + result.stderr
-    return result
-
-
-def fix(root: Path, codes: str) -> None:
-    cli(root, "--fix", "--unsafe-fixes", "--select", codes, ".")
-
-
-def findings(root: Path, codes: str) -> list[dict[str, Any]]:
-    result = cli(root, "--format", "json", "--unsafe-fixes", "--select", codes, ".")
-    return list(json.loads(result.stdout)["findings"])
-
-
 def load(path: Path) -> types.ModuleType:
     """Run the fixed module with the real retry library: every decorator is built."""
     module = types.ModuleType(path.stem)
@@ -127,10 +103,10 @@ def run_case(case: str, root: Path, newline: str = "\n") -> Path:
         if finding["code"] == "RL202" and Path(case).parts[0] in WRITTEN_NO_JITTER:
             expected = "unsafe"
         assert finding["fix"]["safety"] == expected, finding
-    fix(root, codes)
+    apply_fixes(root, codes)
     fixed = path.read_bytes()
     compile(fixed, str(path), "exec")
-    fix(root, codes)
+    apply_fixes(root, codes)
     assert path.read_bytes() == fixed, "a second --fix changed the file"
     assert findings(root, codes) == []
     return path
@@ -162,7 +138,7 @@ def test_no_fix_offered(case: str, tmp_path: Path) -> None:
     found = findings(tmp_path, codes)
     assert len(found) == count
     assert [f for f in found if f["fix"] is not None] == []
-    fix(tmp_path, codes)
+    apply_fixes(tmp_path, codes)
     assert path.read_bytes() == source
 
 
