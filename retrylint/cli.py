@@ -110,11 +110,26 @@ def _open_session(
     selected = frozenset(
         rule.code for rule in catalog if config.is_selected(rule.code, rule.enabled_by_default)
     )
+    _note_planned_rules(catalog, [*select, *extend_select])
     file_paths = [p for p in paths if p != "-"]
     discovery = discover([Path(p) for p in file_paths], config) if file_paths else None
     files = [str(p) for p in discovery.files] if discovery else []
     errors = [(str(p), m) for p, m in discovery.errors] if discovery else []
     return Session(config, catalog, selected, files, errors)
+
+
+def _note_planned_rules(catalog: Catalog, selectors: Sequence[str]) -> None:
+    """Say so when a rule asked for by name or code has no check yet: silence is not a pass."""
+    from retrylint.checks import is_implemented
+
+    for selector in selectors:
+        rules = catalog.matching(selector)
+        planned = [r.code for r in rules if not is_implemented(r.code)]
+        if rules and len(planned) == len(rules):
+            click.echo(
+                f"retrylint: note: {', '.join(planned)} is documented but not checked yet",
+                err=True,
+            )
 
 
 _COMMON_OPTIONS = (
@@ -425,21 +440,25 @@ def rules(output_format: str, show_all: bool, no_color: bool) -> None:
     from rich.table import Table
 
     from retrylint.catalog import load_catalog
+    from retrylint.checks import is_implemented
     from retrylint.explain import rules_table_rows
 
     catalog = load_catalog()
     wanted = {r.code for r in catalog if show_all or r.enabled_by_default}
-    rows = [row for row in rules_table_rows(catalog) if row[0] in wanted]
+    rows = [row for row in rules_table_rows(catalog, is_implemented) if row[0] in wanted]
+    keys = ("code", "name", "severity", "fix", "status", "summary")
     if output_format == "json":
-        keys = ("code", "name", "severity", "fix", "summary")
         click.echo(json.dumps([dict(zip(keys, row, strict=True)) for row in rows], indent=2))
         return
     table = Table(box=None, header_style="bold")
-    for column in ("code", "name", "severity", "fix", "summary"):
+    for column in keys:
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*row)
-    _console(no_color).print(table)
+    console = _console(no_color)
+    if not console.is_terminal:
+        console.width = max(console.width, 160)  # piped: one line per rule
+    console.print(table)
 
 
 @main.command()
@@ -448,12 +467,13 @@ def rules(output_format: str, show_all: bool, no_color: bool) -> None:
 def explain(code: str, no_color: bool) -> None:
     """Explain one rule: what it finds, why it matters, how to fix it (CODE or name)."""
     from retrylint.catalog import load_catalog
+    from retrylint.checks import is_implemented
     from retrylint.explain import render_rule
 
     rule = load_catalog().get(code)
     if rule is None:
         _fail(f"unknown rule {code!r}; see `retrylint rules`")
-    text = render_rule(rule)
+    text = render_rule(rule, is_implemented(rule.code))
     console = _console(no_color)
     if no_color or not console.is_terminal:
         click.echo(text)

@@ -7,7 +7,7 @@ are plain functions returning strings and rows: the CLI decides how to print the
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from retrylint.catalog import Rule
 
@@ -39,9 +39,15 @@ def framework_names(frameworks: Iterable[str]) -> str:
     return ", ".join(names) if names else "all (tool-level rule)"
 
 
-def render_rule(rule: Rule) -> str:
-    """The Markdown documentation of one rule, as printed by `retrylint explain`."""
+def render_rule(rule: Rule, implemented: bool = True) -> str:
+    """The Markdown documentation of one rule, as printed by `retrylint explain`.
+
+    A rule documented in the catalog whose check is not written yet says so, rather than letting
+    a user believe a clean run means the code is clean of it.
+    """
     status = "" if rule.enabled_by_default else " · **Disabled by default** (enable with `select`)"
+    if not implemented:
+        status += " · **Planned:** documented, not checked yet"
     lines = [
         f"# {rule.name} ({rule.code})",
         "",
@@ -85,9 +91,19 @@ def render_rule(rule: Rule) -> str:
     return "\n".join(lines) + "\n"
 
 
-def rules_table_rows(catalog: Iterable[Rule]) -> list[tuple[str, str, str, str, str]]:
-    """Rows ``(code, name, severity, fix, summary)`` for the `retrylint rules` listing, by code."""
+def rules_table_rows(
+    catalog: Iterable[Rule], implemented: Callable[[str], bool]
+) -> list[tuple[str, str, str, str, str, str]]:
+    """Rows ``(code, name, severity, fix, status, summary)`` for `retrylint rules`, by code;
+    status is "active" or "planned" (documented, not checked yet)."""
     return [
-        (rule.code, rule.name, rule.severity, rule.fix, rule.summary)
+        (
+            rule.code,
+            rule.name,
+            rule.severity,
+            rule.fix,
+            "active" if implemented(rule.code) else "planned",
+            rule.summary,
+        )
         for rule in sorted(catalog, key=lambda rule: rule.code)
     ]

@@ -185,15 +185,18 @@ def test_render_rule_options_and_status(catalog: Catalog) -> None:
 
 
 def test_rules_table_rows(catalog: Catalog) -> None:
-    rows = rules_table_rows(catalog)
+    rows = rules_table_rows(catalog, lambda code: code != "RL103")
     assert [row[0] for row in rows] == sorted(EXPECTED)
     assert rows[2] == (
         "RL101",
         "unbounded-retries",
         "high",
         "unsafe",
+        "active",
         catalog["RL101"].summary,
     )
+    assert rows[4][:2] == ("RL103", "risky-job-retried-too-often")
+    assert rows[4][4] == "planned"
 
 
 # --- loader errors -------------------------------------------------------------------------------

@@ -312,7 +312,10 @@ def test_rules_lists_default_codes_and_all_adds_the_rest(project: Path) -> None:
     everything = json.loads(invoke("rules", "--all", "--format", "json").stdout)
     assert [row["code"] for row in everything] == list(catalog.codes())
     assert "RL603" in [row["code"] for row in everything]
-    assert set(everything[0]) == {"code", "name", "severity", "fix", "summary"}
+    assert set(everything[0]) == {"code", "name", "severity", "fix", "status", "summary"}
+    status = {row["code"]: row["status"] for row in everything}
+    assert status["RL101"] == "active" and status["RL001"] == "active"
+    assert status["RL301"] == "planned"  # documented in rules/, no check written yet
     table = invoke("rules", "--no-color").stdout
     assert all(code in table for code in defaults)
     assert "RL603" not in table
@@ -405,3 +408,10 @@ def test_python_dash_m(project: Path) -> None:
         [sys.executable, "-m", "retrylint", "--version"], capture_output=True, text=True
     )
     assert version.stdout.strip() == f"retrylint, version {__version__}"
+
+
+def test_selecting_a_planned_rule_says_it_is_not_checked(project: Path) -> None:
+    result = runner().invoke(main, ["check", "--select", "RL301", "."])
+    assert "RL301 is documented but not checked yet" in result.stderr
+    assert "Planned" in invoke("explain", "RL301", "--no-color").stdout
+    assert "Planned" not in invoke("explain", "RL101", "--no-color").stdout

@@ -46,6 +46,11 @@ def rule_module(code: str) -> ModuleType | None:
         return None
 
 
+def is_implemented(code: str) -> bool:
+    """Whether ``code`` has logic; the catalog also documents rules still to be written."""
+    return rule_module(code) is not None
+
+
 def make_finding(
     code: str,
     message: str,
