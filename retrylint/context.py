@@ -94,6 +94,7 @@ class FileContext:
         self.source = source
         self.module = module
         self.imports: dict[str, str] = {}  # local name -> qualified target
+        self.star_imports: list[str] = []  # modules of `from X import *` (module level)
         self.import_statements: list[cst.SimpleStatementLine] = []  # module-level import lines
         self.module_names: set[str] = set()  # names bound at module level
         self.constants: dict[str, cst.BaseExpression] = {}  # module-level NAME = <expr>
@@ -374,9 +375,11 @@ class Collector:
                 self.context.imports.setdefault(head, head)
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if isinstance(node.names, cst.ImportStar):
-            return
         base = "." * len(node.relative) + (_dotted(node.module) if node.module else "")
+        if isinstance(node.names, cst.ImportStar):
+            if self._at_module_level() and base:
+                self.context.star_imports.append(base)
+            return
         for alias in node.names:
             name = _dotted(alias.name)
             local = _dotted(alias.asname.name) if alias.asname is not None else name

@@ -192,6 +192,7 @@ def _analyse_module(
             constants.append((name, value))
     facts = sink.into_facts(
         imports=tuple(sorted(ctx.imports.items())),
+        star_imports=tuple(ctx.star_imports),
         module_names=tuple(sorted(ctx.module_names)),
         constants=tuple(constants),
         suppressions=comments.suppressions,

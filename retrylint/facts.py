@@ -139,6 +139,7 @@ class FileFacts:
     """Everything the per-file phase learned about one file."""
 
     imports: tuple[tuple[str, str], ...] = ()
+    star_imports: tuple[str, ...] = ()  # `from X import *` modules, as written (maybe relative)
     module_names: tuple[str, ...] = ()
     constants: tuple[tuple[str, Value], ...] = ()  # module-level NAME = <literal>
     objects: tuple[ObjectFact, ...] = ()

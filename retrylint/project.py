@@ -111,7 +111,23 @@ class ProjectIndex:
             if head in owner.imports:
                 target = self.absolute(owner.imports[head], owner)
                 return ".".join([target, *rest])
+            if head not in owner.names:
+                source = self._star_source(owner, head)
+                if source is not None:
+                    return ".".join([source, head, *rest])
             return None
+        return None
+
+    def _star_source(self, owner: ModuleFacts, name: str) -> str | None:
+        """The module a ``from X import *`` in ``owner`` takes ``name`` from, if any.
+
+        Django apps re-export their models this way (``from .jobs import *`` in
+        ``models/__init__.py``); without it ``core.models.Job`` would not resolve.
+        """
+        for star in owner.facts.star_imports:
+            module = self.modules.get(self.absolute(star, owner))
+            if module is not None and (name in module.names or name in module.imports):
+                return module.module
         return None
 
     def split(self, name: str) -> tuple[ModuleFacts, str] | None:

@@ -1054,3 +1054,47 @@ def test_a_classmethod_wrapper_called_through_its_class(tmp_path: Path) -> None:
     assert job.qualname == "w.work.build"
     assert [site.job_timeout.value for site in job.call_sites if site.job_timeout] == [60.0, 5.0]
     assert job.detail("wrappers") == ("w.runner.Runner.run_in_background",)
+
+
+def test_partial_enqueue_in_a_wrapper_reached_through_a_star_reexport(tmp_path: Path) -> None:
+    """netbox's shape: Job.enqueue(func) enqueues with partial(queue.enqueue, func, ...) after
+    the commit, and core.models re-exports Job with `from .jobs import *`."""
+    files = {
+        "core/__init__.py": "",
+        "core/models/__init__.py": "from .jobs import *\n",
+        "core/models/jobs.py": """
+            from functools import partial
+
+            import django_rq
+            from django.db import transaction
+
+
+            class Job:
+                @classmethod
+                def enqueue(cls, func, *args, **kwargs):
+                    queue = django_rq.get_queue("default")
+                    transaction.on_commit(partial(queue.enqueue, func, *args, **kwargs))
+            """,
+        "app/__init__.py": "",
+        "app/runner.py": """
+            from core.models import Job
+
+
+            class Runner:
+                def handle(self):
+                    return 1
+
+                @classmethod
+                def enqueue(cls):
+                    return Job.enqueue(cls.handle)
+            """,
+    }
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    jobs = [j for j in analyse_project(tmp_path).jobs if j.framework == "rq"]
+    assert [j.qualname for j in jobs] == ["app.runner.Runner.handle"]  # not the parameter `func`
+    (site,) = jobs[0].call_sites
+    assert site.method == "enqueue (enqueued through core.models.jobs.Job.enqueue)"
+    assert site.path.endswith("app/runner.py")

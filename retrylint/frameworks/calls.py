@@ -8,12 +8,19 @@ the ``enqueue*`` ones to build RQ jobs and their per-site policies.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import libcst as cst
 
 from retrylint.context import FileContext
 from retrylint.facts import CallFact
 from retrylint.frameworks import FactSink
-from retrylint.frameworks.common import call_shape, invocation_keywords, positional_args
+from retrylint.frameworks.common import (
+    call_shape,
+    invocation_keywords,
+    invoked,
+    positional_args,
+)
 
 # Methods whose receiver is the job itself.
 JOB_METHODS = frozenset(
@@ -58,15 +65,16 @@ _FUNCTION_ARGUMENT = {"enqueue_in": 1, "enqueue_at": 1}
 def extract(ctx: FileContext, sink: FactSink) -> None:
     for info in ctx.calls:
         node = info.node
-        func = node.func
+        invocation = invoked(ctx, node)  # positions come from node
+        func, arguments = invocation.func, invocation.args
         if not isinstance(func, cst.Attribute):
             continue
         method = func.attr.value
         if method not in JOB_METHODS and method not in BY_ARGUMENT_METHODS:
             continue
         receiver = ctx.qualify(func.value)
-        args = positional_args(ctx, node)
-        target = _argument_target(method, args, node, ctx)
+        args = positional_args(ctx, invocation)
+        target = _argument_target(method, arguments, ctx)
         if target is None:
             if method not in JOB_METHODS or receiver is None:
                 continue
@@ -78,24 +86,24 @@ def extract(ctx: FileContext, sink: FactSink) -> None:
                 span=ctx.span(node),
                 receiver=receiver,
                 args=args,
-                keywords=invocation_keywords(ctx, node),
+                keywords=invocation_keywords(ctx, invocation),
                 shape=call_shape(ctx, node),
                 function=info.function.qualname if info.function else None,
             )
         )
 
 
-def _argument_target(method: str, args: tuple, node: cst.Call, ctx: FileContext) -> str | None:
+def _argument_target(method: str, arguments: Sequence[cst.Arg], ctx: FileContext) -> str | None:
     """What a by-argument call names: ``q.enqueue(send)`` -> ``$.send``; ``send_task("a.b")``."""
     if method not in BY_ARGUMENT_METHODS:
         return None
     index = _FUNCTION_ARGUMENT.get(method, 0)
     keyword = {"enqueue_call": "func", "send_task": "name", "signature": "varies"}.get(method)
     expression: cst.BaseExpression | None = None
-    for arg in node.args:
+    for arg in arguments:
         if arg.keyword is not None and arg.keyword.value in ("f", "func", keyword):
             expression = arg.value
-    positional = [a.value for a in node.args if a.keyword is None and not a.star]
+    positional = [a.value for a in arguments if a.keyword is None and not a.star]
     if expression is None and index < len(positional):
         expression = positional[index]
     if expression is None:

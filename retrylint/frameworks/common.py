@@ -113,6 +113,23 @@ def keyword_options(ctx: FileContext, call: cst.Call | None) -> tuple[tuple[str,
     )
 
 
+PARTIAL = frozenset({"functools.partial"})
+
+
+def invoked(ctx: FileContext, call: cst.Call) -> cst.Call:
+    """The call as it will run, seeing through ``functools.partial``.
+
+    ``partial(queue.enqueue, func, job_id=...)`` handed to ``transaction.on_commit`` is how
+    Django projects enqueue after the commit (netbox): an enqueue of ``func`` all the same. The
+    result is a new node: take positions from ``call``, not from it.
+    """
+    if call.args and ctx.qualify(call.func) in PARTIAL:
+        first = call.args[0]
+        if first.keyword is None and not first.star:
+            return call.with_changes(func=first.value, args=call.args[1:])
+    return call
+
+
 def invocation_keywords(ctx: FileContext, call: cst.Call) -> tuple[tuple[str, Located], ...]:
     """Keyword arguments of a call that invokes a job, with ``**spread`` kept under ``"**"``.
 

@@ -77,6 +77,7 @@ from retrylint.frameworks.common import (
     call_shape,
     decorators,
     invocation_keywords,
+    invoked,
     keyword_options,
     make_policy,
     no_retry_policy,
@@ -404,10 +405,11 @@ def _record_wrappers(ctx: FileContext, sink: FactSink) -> None:
     for info in ctx.calls:
         if info.function is None:
             continue
-        method = _queue_method(ctx, info.node)
+        invocation = invoked(ctx, info.node)  # partial(queue.enqueue, fn): positions from node
+        method = _queue_method(ctx, invocation)
         if method is None:
             continue
-        expression = _job_expression(info.node, method)
+        expression = _job_expression(invocation, method)
         if not isinstance(expression, cst.Name):
             continue
         wrapper = _wrapper_def(ctx, info.function, expression.value, info.node)
