@@ -123,7 +123,11 @@ def invoked(ctx: FileContext, call: cst.Call) -> cst.Call:
     Django projects enqueue after the commit (netbox): an enqueue of ``func`` all the same. The
     result is a new node: take positions from ``call``, not from it.
     """
-    if call.args and ctx.qualify(call.func) in PARTIAL:
+    func = call.func
+    named_partial = (isinstance(func, cst.Name) and func.value == "partial") or (
+        isinstance(func, cst.Attribute) and func.attr.value == "partial"
+    )  # checked first: this runs for every call of every file
+    if named_partial and call.args and ctx.qualify(func) in PARTIAL:
         first = call.args[0]
         if first.keyword is None and not first.star:
             return call.with_changes(func=first.value, args=call.args[1:])
