@@ -8,7 +8,7 @@ cached, are checked for overlap, and are applied by one small fixer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Literal
 
 from retrylint.model import Span
@@ -48,9 +48,6 @@ class Finding:
     confidence: Confidence = "high"
     job: str | None = None  # the job's qualified name
     fix: Fix | None = None
-    # Lines whose suppression comments cover this finding: the finding's own line and, for a
-    # multi-line statement, the statement's first line.
-    suppression_lines: tuple[int, ...] = field(default=(), compare=False)
 
     @property
     def line(self) -> int:
@@ -62,6 +59,3 @@ class Finding:
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.span.line, self.span.column, self.code)
-
-    def without_fix(self) -> Finding:
-        return replace(self, fix=None)

@@ -92,10 +92,6 @@ def explicit(value: T, origin: str, span: Span | None) -> Sourced[T]:
     return Sourced(value, "explicit", origin, span)
 
 
-def app_config(value: T, origin: str, span: Span | None, path: str | None) -> Sourced[T]:
-    return Sourced(value, "app-config", origin, span, path)
-
-
 def default(value: T, origin: str) -> Sourced[T]:
     return Sourced(value, "default", origin)
 
