@@ -25,8 +25,6 @@ from retrylint.model import FRAMEWORKS
 Severity = Literal["high", "medium", "low"]
 FixClass = Literal["safe", "unsafe", "none"]
 
-SEVERITY_ORDER: dict[str, int] = {"low": 1, "medium": 2, "high": 3}
-
 #: Framework identifiers a rule may declare in ``frameworks`` (the job model's own list).
 KNOWN_FRAMEWORKS: frozenset[str] = frozenset(FRAMEWORKS)
 

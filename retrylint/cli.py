@@ -65,6 +65,7 @@ class Session:
     selected: frozenset[str]
     files: list[str]
     errors: list[tuple[str, str]]
+    out_of_scope: int = 0  # non-production files the walk left out
 
 
 def _start_folder(paths: Sequence[str], stdin_filename: str | None) -> Path:
@@ -85,6 +86,7 @@ def _open_session(
     extend_select: tuple[str, ...],
     ignore: tuple[str, ...],
     stdin_filename: str | None = None,
+    scope: str | None = None,
 ) -> Session:
     from retrylint.catalog import CatalogError, load_catalog
     from retrylint.config import ConfigError, load_config
@@ -95,7 +97,10 @@ def _open_session(
         start = _start_folder(paths, stdin_filename)
         config = load_config(start, Path(config_path) if config_path else None)
         config = config.with_overrides(
-            select=select or None, extend_select=extend_select, ignore=ignore
+            select=select or None,
+            extend_select=extend_select,
+            ignore=ignore,
+            scope=scope,  # type: ignore[arg-type]  # click.Choice checked it
         )
     except (ConfigError, CatalogError) as error:
         _fail(str(error))
@@ -115,7 +120,8 @@ def _open_session(
     discovery = discover([Path(p) for p in file_paths], config) if file_paths else None
     files = [str(p) for p in discovery.files] if discovery else []
     errors = [(str(p), m) for p, m in discovery.errors] if discovery else []
-    return Session(config, catalog, selected, files, errors)
+    out_of_scope = discovery.out_of_scope if discovery else 0
+    return Session(config, catalog, selected, files, errors, out_of_scope)
 
 
 def _note_planned_rules(catalog: Catalog, selectors: Sequence[str]) -> None:
@@ -149,6 +155,11 @@ _COMMON_OPTIONS = (
     ),
     click.option("--ignore", multiple=True, help="Rule codes or prefixes to leave out."),
     click.option("--no-color", is_flag=True, help="Never colour the output."),
+    click.option(
+        "--scope",
+        type=click.Choice(["production", "all"]),
+        help="production (default): leave out tests, migrations, scripts ...; all: check them too.",
+    ),
 )
 
 
@@ -198,6 +209,7 @@ def check(
     extend_select: tuple[str, ...],
     ignore: tuple[str, ...],
     no_color: bool,
+    scope: str | None,
     output_format: str,
     fix: bool,
     unsafe_fixes: bool,
@@ -222,6 +234,7 @@ def check(
         extend_select=_split(extend_select),
         ignore=_split(ignore),
         stdin_filename=stdin_filename,
+        scope=scope,
     )
     stdin = None
     if "-" in paths:
@@ -229,6 +242,12 @@ def check(
     result = _guarded(run, session.files, session.config, session.selected, stdin=stdin)
     errors = session.errors + result.errors
     notes: list[str] = []
+    if session.out_of_scope:
+        count = session.out_of_scope
+        notes.append(
+            f"note: {count} non-production file{'s' if count != 1 else ''} (tests, migrations, "
+            "scripts ...) left out; `--scope all` checks them"
+        )
     if fix or diff:
         fixed_stdin = _apply_fixes(
             session, result, stdin, unsafe=unsafe_fixes, diff=diff, notes=notes
@@ -375,7 +394,7 @@ def _print_problems(errors: list[tuple[str, str]], notes: list[str], no_color: b
 def _exit_code(
     result: RunResult, errors: list[tuple[str, str]], config: Config, exit_zero: bool
 ) -> int:
-    from retrylint.catalog import SEVERITY_ORDER
+    from retrylint.findings import SEVERITY_ORDER
 
     if errors:
         return EXIT_ERROR
@@ -395,24 +414,35 @@ def _exit_code(
     show_default=True,
 )
 @click.option("--no-color", is_flag=True, help="Never colour the output.")
+@click.option(
+    "--scope",
+    type=click.Choice(["production", "all"]),
+    help="production (default): leave out tests, migrations, scripts ...; all: list their jobs too.",
+)
 def jobs(
-    paths: tuple[str, ...], config_path: str | None, output_format: str, no_color: bool
+    paths: tuple[str, ...],
+    config_path: str | None,
+    output_format: str,
+    no_color: bool,
+    scope: str | None,
 ) -> None:
     """List every job found in PATHS with its effective retry policy."""
     from retrylint.engine import run
     from retrylint.reporters.jobs_report import jobs_table, render_jobs_json
 
     paths = paths or (".",)
-    session = _open_session(paths, config_path=config_path, select=(), extend_select=(), ignore=())
+    session = _open_session(
+        paths, config_path=config_path, select=(), extend_select=(), ignore=(), scope=scope
+    )
     result = _guarded(run, session.files, session.config, frozenset())
     errors = session.errors + result.errors
     if output_format == "json":
-        click.echo(render_jobs_json(result.jobs))
+        click.echo(render_jobs_json(result.jobs, result.reach))
     else:
         console = _console(no_color)
         if not console.is_terminal:
             console.width = max(console.width, 200)  # piped: one row per job, not a wrapped column
-        console.print(jobs_table(result.jobs))
+        console.print(jobs_table(result.jobs, result.reach))
         console.print(
             f"{len(result.jobs)} job{'s' if len(result.jobs) != 1 else ''} in {result.files} files."
         )

@@ -36,6 +36,8 @@ __all__ = [
 ]
 
 Severity = Literal["low", "medium", "high"]
+Scope = Literal["production", "all"]
+Unreached = Literal["lower", "same", "ignore"]
 
 # Names of tool and environment folders match at any depth; ``build``, ``dist`` and ``env`` only
 # at the top, where build artifacts and environments live: a package may well have a source
@@ -62,6 +64,37 @@ DEFAULT_EXCLUDE: tuple[str, ...] = (
     "*.egg-info",
     "site-packages",
     ".retrylint_cache",
+)
+
+# Code that never runs in a worker: tests, migrations, one-off scripts, dev tooling, benchmarks,
+# examples, docs, infrastructure. Gitignore-style, relative to the config root. Management
+# commands and CLI entry points are *not* here: they run in production (cron, deploy hooks,
+# container entry points), so their retry loops are checked, as code no job reaches.
+DEFAULT_NON_PRODUCTION: tuple[str, ...] = (
+    # tests
+    "tests/",
+    "test/",
+    "test_*.py",
+    "*_test.py",
+    "*_tests.py",
+    "tests.py",
+    "conftest.py",
+    # schema migrations: Django's numbered files (not other modules under migrations/: some
+    # projects keep real backfill tasks there); alembic environments are found by their env.py
+    "**/migrations/[0-9]*.py",
+    # one-off and developer scripts, benchmarks, examples, documentation
+    "scripts/",
+    "dev/",
+    "bench/",
+    "benchmark/",
+    "benchmarks/",
+    "examples/",
+    "example/",
+    "docs/",
+    "doc/",
+    # infrastructure code and tool folders (.github, .semgrep, .circleci ...): not workers
+    "terraform/",
+    ".*/",
 )
 
 PYPROJECT = "pyproject.toml"
@@ -104,6 +137,14 @@ class Config:
     max_retry_window: float = 21600.0
     max_backoff: float = 3600.0
     max_attempts_risky: int = 3
+    scope: Scope = "production"
+    """``production`` skips `non-production` paths (tests, migrations ...) unless named."""
+    non_production: tuple[str, ...] = DEFAULT_NON_PRODUCTION
+    extend_non_production: tuple[str, ...] = ()
+    job_reach_depth: int = 3
+    """How many calls deep job code reaches from a job's body."""
+    unreached: Unreached = "lower"
+    """Retry code no job reaches: reported one severity lower, at the same, or not at all."""
     side_effect_packs: tuple[Path, ...] = ()
     secret_name_packs: tuple[Path, ...] = ()
     permanent_error_packs: tuple[Path, ...] = ()
@@ -118,6 +159,7 @@ class Config:
         exclude: Iterable[str] | None = None,
         extend_exclude: Iterable[str] = (),
         respect_gitignore: bool | None = None,
+        scope: Scope | None = None,
     ) -> Config:
         """Apply command-line flags on top of the file's settings.
 
@@ -137,6 +179,7 @@ class Config:
             respect_gitignore=(
                 config.respect_gitignore if respect_gitignore is None else respect_gitignore
             ),
+            scope=config.scope if scope is None else scope,
         )
 
     def fingerprint(self) -> str:
@@ -154,6 +197,8 @@ class Config:
             "max_retry_window": self.max_retry_window,
             "max_backoff": self.max_backoff,
             "max_attempts_risky": self.max_attempts_risky,
+            "job_reach_depth": self.job_reach_depth,
+            "unreached": self.unreached,
             "side_effect_packs": [_file_digest(p) for p in self.side_effect_packs],
             "secret_name_packs": [_file_digest(p) for p in self.secret_name_packs],
             "permanent_error_packs": [_file_digest(p) for p in self.permanent_error_packs],
@@ -352,17 +397,28 @@ def _flag(value: object, key: str, file: Path, root: Path) -> bool:
     return value
 
 
-def _severity(value: object, key: str, file: Path, root: Path) -> Severity:
-    choices = get_args(Severity)
-    if value not in choices:
-        expected = ", ".join(repr(choice) for choice in choices)
-        raise _error(file, f"{key!r} must be one of {expected}, got {_show(value)}")
-    return value  # type: ignore[return-value]  # narrowed by the membership test above
+def _choice(kind: Any) -> Callable[[object, str, Path, Path], Any]:
+    """A parser accepting exactly the strings of the ``Literal`` type ``kind``."""
+    choices = get_args(kind)
+
+    def parse(value: object, key: str, file: Path, root: Path) -> Any:
+        if value not in choices:
+            expected = ", ".join(repr(choice) for choice in choices)
+            raise _error(file, f"{key!r} must be one of {expected}, got {_show(value)}")
+        return value
+
+    return parse
 
 
 def _positive_int(value: object, key: str, file: Path, root: Path) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise _error(file, f"{key!r} must be a whole number >= 1, got {_show(value)}")
+    return value
+
+
+def _count(value: object, key: str, file: Path, root: Path) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise _error(file, f"{key!r} must be a whole number >= 0, got {_show(value)}")
     return value
 
 
@@ -388,7 +444,12 @@ _PARSERS: dict[str, tuple[str, Callable[[Any, str, Path, Path], Any]]] = {
     "exclude": ("exclude", _patterns),
     "extend-exclude": ("extend_exclude", _patterns),
     "respect-gitignore": ("respect_gitignore", _flag),
-    "fail-on": ("fail_on", _severity),
+    "fail-on": ("fail_on", _choice(Severity)),
+    "scope": ("scope", _choice(Scope)),
+    "non-production": ("non_production", _patterns),
+    "extend-non-production": ("extend_non_production", _patterns),
+    "job-reach-depth": ("job_reach_depth", _count),
+    "unreached": ("unreached", _choice(Unreached)),
     "default-max-attempts": ("default_max_attempts", _positive_int),
     "max-retry-window": ("max_retry_window", _duration),
     "max-backoff": ("max_backoff", _duration),

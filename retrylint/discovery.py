@@ -5,6 +5,14 @@ are walked for ``*.py`` files, skipping what ``exclude`` / ``extend-exclude`` an
 ``.gitignore`` files rule out, with gitignore semantics throughout, as ruff does. Output paths keep
 the form the user typed (``src/app.py``, not ``/home/me/proj/src/app.py``); duplicates reached
 through symlinks or overlapping arguments are dropped by their real identity.
+
+Production scope: with ``scope = "production"`` (the default) a walk also skips code that never
+runs in a worker (``non-production`` / ``extend-non-production``: tests, migrations, scripts ...,
+and alembic environments, recognised by an ``env.py`` beside a ``versions/`` folder or a
+``script.py.mako``). They are skipped
+rather than analysed and filtered, so that a test's settings or a conftest's app config cannot
+change a production job's policy either. A non-production folder or file named on the command
+line is checked: asking for ``tests/`` means it.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ class Discovery:
 
     files: tuple[Path, ...]
     errors: tuple[tuple[Path, str], ...]
+    out_of_scope: int = 0  # non-production files the walk skipped
 
 
 def discover(paths: Sequence[Path], config: Config) -> Discovery:
@@ -63,6 +72,7 @@ class _Folder:
     path: Path
     rel: str  # posix path relative to the walk's top folder; "" for the top itself
     gitignores: tuple[_Layer, ...]  # outermost first; the innermost that matches decides
+    scope: _Layer | None = None  # non-production paths, when the walk skips them
 
 
 _NOTHING = _Layer(pathspec.GitIgnoreSpec.from_lines([]))
@@ -72,6 +82,12 @@ class _Walker:
     def __init__(self, config: Config) -> None:
         self._config = config
         self._exclude = pathspec.GitIgnoreSpec.from_lines(config.exclude + config.extend_exclude)
+        self._non_production = (
+            pathspec.GitIgnoreSpec.from_lines(config.non_production + config.extend_non_production)
+            if config.scope == "production"
+            else None
+        )
+        self._out_of_scope = 0
         self._gitignore_cache: dict[Path, pathspec.GitIgnoreSpec | None] = {}
         self._visited: set[_FileKey] = set()
         self._files: list[tuple[Path, _FileKey]] = []
@@ -97,11 +113,12 @@ class _Walker:
             if key not in seen:
                 seen.add(key)
                 files.append(path)
-        return Discovery(tuple(files), tuple(sorted(self._errors)))
+        return Discovery(tuple(files), tuple(sorted(self._errors)), self._out_of_scope)
 
     def _walk(self, top: Path) -> None:
         exclude, gitignores = self._layers_for(top)
-        pending = [_Folder(top, "", gitignores)]
+        scope = self._scope_for(top)
+        pending = [_Folder(top, "", gitignores, scope)]
         # Symlinked folders wait until the real tree is done, so a folder reached both ways is
         # reported under its real path; `_visited` stops loops and repeats.
         symlinked: list[_Folder] = []
@@ -128,19 +145,31 @@ class _Walker:
             spec = self._gitignore(folder.path)
             if spec is not None:
                 gitignores = (*gitignores, _Layer(spec, strip=_as_prefix(folder.rel)))
+        scope = folder.scope
+        if scope is not None and _is_alembic_environment(entries):
+            self._out_of_scope += _count_python(folder.path)
+            return []
         for entry in entries:
             rel = f"{folder.rel}/{entry.name}" if folder.rel else entry.name
             path = Path(folder.path, entry.name)
             try:
                 if entry.is_dir():
-                    if not _ignored(f"{rel}/", exclude, gitignores):
-                        subfolders.append((_Folder(path, rel, gitignores), entry.is_symlink()))
+                    if _ignored(f"{rel}/", exclude, gitignores):
+                        continue
+                    if scope is not None and scope.decides(f"{rel}/"):
+                        self._out_of_scope += _count_python(path)
+                        continue
+                    child = _Folder(path, rel, gitignores, scope)
+                    subfolders.append((child, entry.is_symlink()))
                 # Broken symlinks, fifos and sockets are not source files: skipped silently.
                 elif (
                     entry.name.endswith(".py")
                     and entry.is_file()
                     and not _ignored(rel, exclude, gitignores)
                 ):
+                    if scope is not None and scope.decides(rel):
+                        self._out_of_scope += 1
+                        continue
                     stat = entry.stat()
                     self._files.append((path, (stat.st_dev, stat.st_ino)))
             except OSError as exc:
@@ -162,6 +191,24 @@ class _Walker:
         if from_root is None or excluded_itself or _ignored("", _NOTHING, gitignores):
             return _Layer(self._exclude), ()
         return exclude, gitignores
+
+    def _scope_for(self, top: Path) -> _Layer | None:
+        """The non-production layer for a walk of *top*; None when the walk keeps everything.
+
+        Patterns are relative to the config root, as excludes are. A folder named on the command
+        line that is non-production itself (``retrylint check tests/``) is checked whole.
+        """
+        if self._non_production is None:
+            return None
+        from_root = _relative(top.resolve(), self._config.root)
+        layer = _Layer(self._non_production, add=_as_prefix(from_root))
+        if from_root is None:
+            return _Layer(self._non_production)
+        parts = from_root.split("/") if from_root else []
+        for end in range(1, len(parts) + 1):
+            if self._non_production.match_file("/".join(parts[:end]) + "/"):
+                return None
+        return layer
 
     def _gitignores_above(self, real_top: Path) -> tuple[_Layer, ...]:
         """Gitignore layers of the folders above *real_top*, from the repository (or config) root.
@@ -213,6 +260,20 @@ def _ignored(rel: str, exclude: _Layer, gitignores: tuple[_Layer, ...]) -> bool:
         if decision is not None:
             return decision
     return False
+
+
+def _is_alembic_environment(entries: list[os.DirEntry[str]]) -> bool:
+    """An alembic (or flask-migrate) folder: ``env.py`` with ``versions/`` or the script template."""
+    names = {entry.name for entry in entries}
+    return "env.py" in names and ("versions" in names or "script.py.mako" in names)
+
+
+def _count_python(folder: Path) -> int:
+    """How many ``.py`` files a skipped folder holds, for the summary line."""
+    try:
+        return sum(1 for _ in folder.rglob("*.py"))
+    except OSError:
+        return 0
 
 
 def _relative(path: Path, base: Path) -> str | None:

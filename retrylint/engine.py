@@ -32,6 +32,7 @@ from retrylint.source import SourceDecodeError, SourceText, decode_source
 
 if TYPE_CHECKING:
     from retrylint.project import ModuleFacts, ProjectIndex
+    from retrylint.reach import JobReach
 
 # Fewer files than this are analysed in-process: a pool's start-up costs more than it saves.
 PARALLEL_THRESHOLD = 24
@@ -54,6 +55,7 @@ class RunResult:
     jobs: list[Job]
     errors: list[tuple[str, str]]  # (path, message): files that could not be checked
     files: int
+    reach: JobReach  # what code each job runs
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why) not analysed
     sources: dict[str, SourceText] = field(default_factory=dict)
 
@@ -161,6 +163,7 @@ def _syntax_error_finding(path: str, text: str, error: Exception) -> Finding:
 def _analyse_module(
     path: str, source: SourceText, module: object, settings: AnalysisSettings
 ) -> FileResult:
+    from retrylint.callgraph import call_facts
     from retrylint.checks import rule_module
     from retrylint.context import build_context
     from retrylint.frameworks import FactSink, adapter_modules
@@ -190,7 +193,11 @@ def _analyse_module(
         value = ctx.evaluate(expression)
         if isinstance(value, int | float | str | bool | tuple) or value is None:
             constants.append((name, value))
+    graph = call_facts(ctx)
     facts = sink.into_facts(
+        functions=graph.functions,
+        classes=graph.classes,
+        instances=graph.instances,
         imports=tuple(sorted(ctx.imports.items())),
         star_imports=tuple(ctx.star_imports),
         module_names=tuple(sorted(ctx.module_names)),
@@ -322,6 +329,8 @@ def run(
 ) -> RunResult:
     """Check ``paths`` (and stdin's bytes under a file name): findings, jobs and file errors."""
     from retrylint.checks import Project, rule_module
+    from retrylint.findings import merge_places
+    from retrylint.reach import JobReach
 
     settings = AnalysisSettings(config, selected)
     results = analyse_files(paths, settings, overlay)
@@ -330,18 +339,19 @@ def run(
     errors = [(r.path, r.error) for r in results if r.error and not r.error.startswith("skipped")]
     skipped = [(r.path, r.error) for r in results if r.error and r.error.startswith("skipped")]
     index, jobs = build_project(results, module_names, errors)
-    project = Project(index, tuple(jobs), config)
+    reach = JobReach(index, jobs, config.job_reach_depth)
+    project = Project(index, tuple(jobs), config, reach)
     findings: list[Finding] = [f for r in results for f in r.findings]
     for code in sorted(selected):
         rule = rule_module(code)
         if rule is not None and hasattr(rule, "check_project"):
             try:
-                findings.extend(rule.check_project(project))
+                findings.extend(merge_places(rule.check_project(project)))
             except Exception as error:
                 errors.append(("<project>", f"internal error in {code}: {_describe(error)}"))
     findings = _filter(findings, results, config, selected)
     findings.sort(key=Finding.sort_key)
-    return RunResult(findings, jobs, errors, len(results), skipped)
+    return RunResult(findings, jobs, errors, len(results), reach, skipped)
 
 
 def _filter(

@@ -123,6 +123,26 @@ class HookFact:
 
 
 @dataclass(frozen=True)
+class FunctionFact:
+    """A function or method of one file and the names it calls (its nested functions' too)."""
+
+    qualname: str  # "send", "Mailer.send"
+    line: int  # of the ``def``
+    class_name: str | None  # qualname of the class for a method
+    calls: tuple[str, ...]  # "$.notify", "shop.mail.send", "self.flush", "super().save"
+
+
+@dataclass(frozen=True)
+class ClassFact:
+    """A class of one file: its bases as qualified names, for ``self.x`` through inheritance,
+    and its attributes bound to a call (``self.client = Client()``), for ``self.client.send()``."""
+
+    qualname: str
+    bases: tuple[str, ...]
+    attributes: tuple[tuple[str, str], ...] = ()  # (attribute, the callee as qualified here)
+
+
+@dataclass(frozen=True)
 class Suppression:
     """A ``# noqa`` or ``# retrylint: ignore[...]`` comment; ``codes`` None means all codes."""
 
@@ -148,6 +168,9 @@ class FileFacts:
     configs: tuple[ConfigFact, ...] = ()
     hooks: tuple[HookFact, ...] = ()
     jobs: tuple[Job, ...] = ()  # jobs complete within the file (retry loops, decorators)
+    functions: tuple[FunctionFact, ...] = ()  # for the call graph behind job reach
+    classes: tuple[ClassFact, ...] = ()
+    instances: tuple[tuple[str, str], ...] = ()  # module-level `name = Callee(...)`
     suppressions: tuple[Suppression, ...] = ()
     ignore_file: bool = False
     statement_starts: tuple[tuple[int, int], ...] = ()  # (line, first line of its statement)

@@ -8,12 +8,15 @@ cached, are checked for overlap, and are applied by one small fixer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from retrylint.model import Span
 
 FixSafety = Literal["safe", "unsafe"]
+SEVERITY_ORDER: dict[str, int] = {"low": 1, "medium": 2, "high": 3}
+_ONE_LOWER = {"high": "medium", "medium": "low", "low": "low"}
 Confidence = Literal["high", "medium", "low"]
 
 
@@ -48,6 +51,10 @@ class Finding:
     confidence: Confidence = "high"
     job: str | None = None  # the job's qualified name
     fix: Fix | None = None
+    # The background jobs whose code runs this place (several when a shared helper is reached
+    # from many), and the calls from the first one's body to the place (qualified names).
+    jobs: tuple[str, ...] = ()
+    call_path: tuple[str, ...] = ()
 
     @property
     def line(self) -> int:
@@ -59,3 +66,29 @@ class Finding:
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.span.line, self.span.column, self.code)
+
+
+def lower_severity(severity: str) -> str:
+    """One step down: high -> medium -> low (low stays low)."""
+    return _ONE_LOWER.get(severity, severity)
+
+
+def merge_places(findings: Iterable[Finding]) -> list[Finding]:
+    """One finding per place: findings of one rule on one node, from several jobs, become one.
+
+    A retry helper shared by five tasks is one problem in one place; it is reported once, naming
+    every job it concerns (the first one's message and call path, the highest severity, and a
+    fix when any of them has one: a job the fix does not help is reported again afterwards).
+    """
+    merged: dict[tuple[str, str, Span], Finding] = {}
+    for finding in findings:
+        key = (finding.code, finding.path, finding.span)
+        first = merged.get(key)
+        if first is None:
+            merged[key] = finding
+            continue
+        jobs = tuple(dict.fromkeys((*first.jobs, *finding.jobs)))
+        severity = max(first.severity, finding.severity, key=SEVERITY_ORDER.__getitem__)
+        fix = first.fix or finding.fix  # a fix of the place serves every job it still helps
+        merged[key] = replace(first, jobs=jobs, severity=severity, fix=fix)
+    return list(merged.values())

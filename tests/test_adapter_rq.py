@@ -944,7 +944,7 @@ def test_self_enqueue_of_a_class_that_defines_enqueue_is_not_rq(tmp_path: Path) 
                     def enqueue(self, job=None, *args):
                         return job
                 """,
-            "t/test_jobs.py": """
+            "t/queue_checks.py": """
                 import rq
                 from t.helpers import QueueTestBase
 

@@ -9,7 +9,6 @@ import pytest
 import yaml
 
 from retrylint.catalog import (
-    SEVERITY_ORDER,
     Catalog,
     CatalogError,
     Rule,
@@ -17,6 +16,7 @@ from retrylint.catalog import (
     rules_dir,
 )
 from retrylint.explain import render_rule, rules_table_rows
+from retrylint.findings import SEVERITY_ORDER
 
 # Copied from the rule catalog specification (rules.md): code -> (name, severity, fix class).
 # These are user-facing contracts; a change here must be deliberate.

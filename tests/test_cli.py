@@ -35,6 +35,8 @@ FINDING_FIELDS = {
     "end_column",
     "message",
     "job",
+    "jobs",
+    "call_path",
     "fix",
 }
 
@@ -108,6 +110,8 @@ def test_json_document(project: Path) -> None:
         "end_column": 21,
         "message": "Unused suppression (RL101): nothing was reported here",
         "job": None,
+        "jobs": [],
+        "call_path": [],
         "fix": {
             "safety": "safe",
             "title": "remove unused suppression of RL101",

@@ -100,6 +100,11 @@ default-max-attempts = 7
 max-retry-window = "1h30m"
 max-backoff = 120
 max-attempts-risky = 2
+scope = "all"
+non-production = ["tests/"]
+extend-non-production = ["tools/"]
+job-reach-depth = 0
+unreached = "ignore"
 extra-side-effects = ["packs/effects.yaml"]
 extra-secret-names = ["packs/secrets.yaml"]
 extra-permanent-errors = ["packs/errors.yaml"]
@@ -126,6 +131,11 @@ extra-permanent-errors = ["packs/errors.yaml"]
         max_retry_window=5400.0,
         max_backoff=120.0,
         max_attempts_risky=2,
+        scope="all",
+        non_production=("tests/",),
+        extend_non_production=("tools/",),
+        job_reach_depth=0,
+        unreached="ignore",
         side_effect_packs=(packs / "effects.yaml",),
         secret_name_packs=(packs / "secrets.yaml",),
         permanent_error_packs=(packs / "errors.yaml",),
@@ -205,6 +215,10 @@ def test_unknown_key_far_from_everything(tmp_path: Path) -> None:
         ("per-file-ignores = {'tests/*' = 'RL1'}", "'per-file-ignores.tests/*' must be a list"),
         ("per-file-ignores = {'tests/*' = ['X1']}", "'per-file-ignores.tests/*' entry 'X1'"),
         ("exclude = [1]", "'exclude' must be a list of strings"),
+        ("scope = 'prod'", "'scope' must be one of 'production', 'all', got 'prod'"),
+        ("non-production = 'tests'", "'non-production' must be a list of strings"),
+        ("job-reach-depth = -1", "'job-reach-depth' must be a whole number >= 0, got -1"),
+        ("unreached = 'hide'", "'unreached' must be one of 'lower', 'same', 'ignore'"),
     ],
 )
 def test_bad_values_name_the_file_and_key(tmp_path: Path, line: str, message: str) -> None:

@@ -202,3 +202,65 @@ def test_unreadable_folder_is_reported_and_the_walk_goes_on(
     result = discover([tmp_path], Config(root=tmp_path, path=None))
     assert result.files == (tmp_path / "a.py", tmp_path / "open" / "c.py")
     assert result.errors == ((tmp_path / "locked", "Permission denied"),)
+
+
+# -- production scope -----------------------------------------------------------------------------
+
+NON_PRODUCTION = (
+    "tests/test_tasks.py",
+    "shop/tests/factories.py",
+    "shop/test_views.py",
+    "shop/views_test.py",
+    "shop/tests.py",
+    "conftest.py",
+    "shop/migrations/0001_initial.py",
+    "db/alembic/env.py",
+    "db/alembic/versions/a1b2_add_orders.py",
+    "scripts/backfill.py",
+    "dev/cli/up.py",
+    "benchmarks/bench_sync.py",
+    "docs/conf.py",
+    "terraform/modules/lambda/handler.py",
+    ".semgrep/rules/celery.py",
+)
+PRODUCTION = (
+    "shop/tasks.py",
+    "shop/migrations/__init__.py",
+    "shop/migrations/tasks/backfill_prices.py",  # real worker tasks some projects keep here
+    "shop/management/commands/sync_feeds.py",
+    "shop/testing_mode.py",
+    "shop/versions/v2.py",  # a `versions/` folder without an alembic env.py beside it
+)
+
+
+def scoped(root: Path, *paths: str, **settings: object) -> tuple[list[str], int]:
+    config = Config(root=root.resolve(), path=None, **settings)  # type: ignore[arg-type]
+    result = discover([root / p for p in paths] if paths else [root], config)
+    return [path.relative_to(root).as_posix() for path in result.files], result.out_of_scope
+
+
+def test_production_scope_leaves_out_tests_migrations_scripts(tmp_path: Path) -> None:
+    touch(tmp_path, *NON_PRODUCTION, *PRODUCTION, "db/alembic/script.py.mako")
+    files, left_out = scoped(tmp_path)
+    assert sorted(files) == sorted(PRODUCTION)
+    assert left_out == len(NON_PRODUCTION)
+
+
+def test_scope_all_keeps_everything(tmp_path: Path) -> None:
+    touch(tmp_path, *NON_PRODUCTION, *PRODUCTION)
+    files, left_out = scoped(tmp_path, scope="all")
+    assert sorted(files) == sorted((*NON_PRODUCTION, *PRODUCTION))
+    assert left_out == 0
+
+
+def test_a_non_production_path_named_on_the_command_line_is_checked(tmp_path: Path) -> None:
+    touch(tmp_path, "tests/test_a.py", "tests/unit/test_b.py", "scripts/run.py", "app.py")
+    assert scoped(tmp_path, "tests") == (["tests/test_a.py", "tests/unit/test_b.py"], 0)
+    assert scoped(tmp_path, "tests/unit/test_b.py") == (["tests/unit/test_b.py"], 0)
+    assert scoped(tmp_path, "scripts", "app.py") == (["app.py", "scripts/run.py"], 0)
+
+
+def test_non_production_patterns_replace_and_extend(tmp_path: Path) -> None:
+    touch(tmp_path, "tests/test_a.py", "tools/gen.py", "app.py")
+    assert scoped(tmp_path, extend_non_production=("tools/",))[0] == ["app.py"]
+    assert scoped(tmp_path, non_production=("tools/",))[0] == ["app.py", "tests/test_a.py"]

@@ -58,7 +58,7 @@ def test_fixture_jobs_snapshot(folder: Path, update_snapshots: bool) -> None:
 
     result = analyse_project(folder)
     with chdir(folder):
-        actual = json.loads(render_jobs_json(result.jobs))
+        actual = json.loads(render_jobs_json(result.jobs, result.reach))
     actual.pop("version")
     snapshot = SNAPSHOTS / f"{folder.name}.json"
     if update_snapshots or not snapshot.exists():

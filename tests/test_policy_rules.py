@@ -27,6 +27,7 @@ from retrylint.model import (
 )
 from retrylint.policy_math import format_duration, longest_wait, retry_window
 from retrylint.project import ProjectIndex
+from retrylint.reach import JobReach
 
 SPAN = Span(3, 5, 3, 20)
 JOB_SPAN = Span(2, 5, 2, 9)
@@ -60,7 +61,9 @@ def job(p: RetryPolicy, framework: str = "tenacity", policies=()) -> Job:
 
 
 def project(*jobs: Job, **thresholds: float) -> Project:
-    return Project(ProjectIndex([]), tuple(jobs), Config(Path("."), None, **thresholds))
+    index = ProjectIndex([])
+    config = Config(Path("."), None, **thresholds)
+    return Project(index, tuple(jobs), config, JobReach(index, jobs, config.job_reach_depth))
 
 
 def codes(module, *jobs: Job, **thresholds: float) -> list[tuple[str, int]]:

@@ -24,15 +24,18 @@ from retrylint.config import Config
 from retrylint.findings import Confidence, Finding, Fix
 from retrylint.model import Job, Span
 from retrylint.project import ProjectIndex
+from retrylint.reach import JobReach
 
 
 @dataclass(frozen=True)
 class Project:
-    """What a project-level rule reads: the jobs, the index behind them, and the thresholds."""
+    """What a project-level rule reads: the jobs, the index behind them, what code each job
+    reaches, and the thresholds."""
 
     index: ProjectIndex
     jobs: tuple[Job, ...]
     config: Config
+    reach: JobReach
 
 
 @cache
@@ -61,6 +64,8 @@ def make_finding(
     confidence: Confidence = "high",
     job: str | None = None,
     fix: Fix | None = None,
+    jobs: tuple[str, ...] = (),
+    call_path: tuple[str, ...] = (),
 ) -> Finding:
     """A finding with the rule's catalog name and default severity filled in."""
     rule = load_catalog().get(code)
@@ -75,4 +80,6 @@ def make_finding(
         confidence=confidence,
         job=job,
         fix=fix,
+        jobs=jobs,
+        call_path=call_path,
     )

@@ -3,6 +3,10 @@
 A job can carry several policies (RQ sets one per enqueue site); each is judged on its own and
 reported at the node that decided the value: the keyword in the job's decorator, the app-config
 line in another module, the enqueue site, or the job's name when a framework default decided.
+
+Retry constructs that are not jobs themselves (handwritten loops, retry decorators) are judged
+with the jobs that reach them: a finding names those jobs and one call path; one that no job
+reaches is production code outside any worker, reported a severity step lower (``unreached``).
 """
 
 from __future__ import annotations
@@ -11,8 +15,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from retrylint.checks import Project
+from retrylint.catalog import load_catalog
+from retrylint.checks import Project, make_finding
+from retrylint.findings import Confidence, Finding, Fix, lower_severity
 from retrylint.model import CallSite, Job, RetryPolicy, Sourced, Span
+from retrylint.reach import QUEUE_FRAMEWORKS, ReachingJob
 
 FRAMEWORK_LABEL = {
     "celery": "Celery task",
@@ -36,6 +43,7 @@ class JudgedPolicy:
     job: Job
     policy: RetryPolicy
     site: CallSite | None
+    reaching: tuple[ReachingJob, ...] = ()  # the queue jobs whose code runs a retry construct
 
     @property
     def subject(self) -> str:
@@ -47,6 +55,55 @@ class JudgedPolicy:
             owner = self.job.name.split("#", 1)[0]
             return f"{label} at module level" if owner == "<module>" else f"{label} in `{owner}`"
         return f"{label} `{self.job.name}`{where}"
+
+    @property
+    def is_job_code(self) -> bool:
+        return self.job.framework in QUEUE_FRAMEWORKS or bool(self.reaching)
+
+    def report(
+        self,
+        project: Project,
+        code: str,
+        message: str,
+        path: str,
+        span: Span,
+        *,
+        severity: str | None = None,
+        confidence: Confidence = "high",
+        fix: Fix | None = None,
+    ) -> tuple[Finding, ...]:
+        """The finding about this policy, with the jobs it concerns and one call path.
+
+        Outside job code the severity drops a step (or stays, or the finding goes) as the
+        ``unreached`` setting says, and the message says no job reaches the code.
+        """
+        jobs: tuple[str, ...] = ()
+        call_path: tuple[str, ...] = ()
+        if self.job.framework in QUEUE_FRAMEWORKS:
+            jobs = (self.job.qualname,)
+        elif self.reaching:
+            jobs = tuple(dict.fromkeys(r.job.qualname for r in self.reaching))
+            call_path = self.reaching[0].call_path
+        else:
+            setting = project.config.unreached
+            if setting == "ignore":
+                return ()
+            if setting == "lower":
+                severity = lower_severity(severity or load_catalog()[code].severity)
+            message += "; no background job reaches this code"
+        finding = make_finding(
+            code,
+            message,
+            path,
+            span,
+            severity=severity,
+            confidence=confidence,
+            job=self.job.qualname,
+            fix=fix,
+            jobs=jobs,
+            call_path=call_path,
+        )
+        return (finding,)
 
     def location(self, field: Sourced[Any]) -> tuple[str, Span]:
         """Where a finding about ``field`` points: the node that set it, else the site or job."""
@@ -108,6 +165,9 @@ def retrying_policies(project: Project) -> Iterator[JudgedPolicy]:
         ]
         if all(policy != job.policy for policy, _ in candidates):
             candidates.insert(0, (job.policy, None))
+        reaching: tuple[ReachingJob, ...] = ()
+        if job.framework not in QUEUE_FRAMEWORKS:
+            reaching = project.reach.jobs_reaching(job.path, job.function)
         for policy, site in candidates:
             if policy.retries.value is not False:
-                yield JudgedPolicy(job, policy, site)
+                yield JudgedPolicy(job, policy, site, reaching)

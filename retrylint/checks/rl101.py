@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from retrylint.checks import Project, make_finding
+from retrylint.checks import Project
 from retrylint.checks.policy import retrying_policies
 from retrylint.findings import Finding
 from retrylint.fixes import build_fix
@@ -17,12 +17,12 @@ def check_project(project: Project) -> Iterator[Finding]:
         if policy.max_attempts.value is not UNBOUNDED or policy.deadline.value is not None:
             continue
         path, span = judged.location(policy.max_attempts)
-        yield make_finding(
+        yield from judged.report(
+            project,
             "RL101",
             f"{judged.subject} retries forever: {policy.max_attempts.describe()}; "
             "nothing but success stops it",
             path,
             span,
-            job=judged.job.qualname,
             fix=build_fix("bound_attempts", judged, project),
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from retrylint.checks import Project, make_finding
+from retrylint.checks import Project
 from retrylint.checks.policy import retrying_policies
 from retrylint.findings import Finding
 from retrylint.fixes import build_fix
@@ -38,14 +38,14 @@ def check_project(project: Project) -> Iterator[Finding]:
             ):
                 continue
             path, span = judged.location(policy.delay)
-            yield make_finding(
+            yield from judged.report(
+                project,
                 "RL102",
                 f"{judged.subject}: the time spent retrying cannot be told "
                 f"({policy.delay.describe()}) and no total time cap is set",
                 path,
                 span,
                 confidence="low",
-                job=judged.job.qualname,
                 fix=build_fix("cap_window", judged, project),
             )
             continue
@@ -53,14 +53,14 @@ def check_project(project: Project) -> Iterator[Finding]:
             continue
         field = policy.max_attempts if policy.max_attempts.source != "default" else policy.delay
         path, span = judged.location(field)
-        yield make_finding(
+        yield from judged.report(
+            project,
             "RL102",
             f"{judged.subject} can keep retrying for {format_duration(window)} in the worst case "
             f"({policy.max_attempts.describe()}, delays {_delay_words(policy)}), "
             f"more than max-retry-window {format_duration(limit)}",
             path,
             span,
-            job=judged.job.qualname,
             fix=build_fix("cap_window", judged, project),
         )
 

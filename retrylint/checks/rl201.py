@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from retrylint.checks import Project, make_finding
+from retrylint.checks import Project
 from retrylint.checks.policy import may_be_transient, retrying_policies
 from retrylint.findings import Finding
 from retrylint.fixes import build_fix
@@ -32,13 +32,13 @@ def check_project(project: Project) -> Iterator[Finding]:
             # bounded conflict retry stresses nobody.
             continue
         path, span = judged.location(policy.delay)
-        yield make_finding(
+        yield from judged.report(
+            project,
             "RL201",
             f"{judged.subject} retries {pace} with no backoff ({policy.delay.describe()}): "
             "a struggling dependency is hit at full rate on every retry",
             path,
             span,
-            job=judged.job.qualname,
             fix=build_fix("add_backoff", judged, project),
         )
 

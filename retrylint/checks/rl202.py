@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from retrylint.checks import Project, make_finding
+from retrylint.checks import Project
 from retrylint.checks.policy import retrying_policies
 from retrylint.findings import Finding
 from retrylint.fixes import build_fix
@@ -24,12 +24,12 @@ def check_project(project: Project) -> Iterator[Finding]:
         if delay.strategy not in ("linear", "exponential") or delay.jitter is not False:
             continue
         path, span = judged.location(policy.delay)
-        yield make_finding(
+        yield from judged.report(
+            project,
             "RL202",
             f"{judged.subject} backs off {delay.strategy}ly without jitter "
             f"({policy.delay.describe()}): jobs that failed together retry together",
             path,
             span,
-            job=judged.job.qualname,
             fix=build_fix("add_jitter", judged, project),
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from retrylint.checks import Project, make_finding
+from retrylint.checks import Project
 from retrylint.checks.policy import retrying_policies
 from retrylint.findings import Finding
 from retrylint.fixes import build_fix
@@ -29,12 +29,12 @@ def check_project(project: Project) -> Iterator[Finding]:
         else:
             continue
         path, span = judged.location(policy.delay)
-        yield make_finding(
+        yield from judged.report(
+            project,
             "RL203",
             f"{judged.subject} backs off exponentially with no cap ({policy.delay.describe()}): "
             f"one wait can grow {reach}, past max-backoff {format_duration(limit)}",
             path,
             span,
-            job=judged.job.qualname,
             fix=build_fix("cap_backoff", judged, project),
         )

@@ -9,8 +9,14 @@ The JSON shape is a contract (audit reports and other tools read it):
                  "retry_on": {"value": ["Exc", ...]|"all"|"unknown", ...},
                  "redelivery": {"value": true|false|"unknown", ...}, ...},
       "policies": [{"call_site": {...}, "policy": {...}}],
-      "failure_hooks": [...], "time_limit": ..., "call_sites": [{"path", "line", "method"}]}]}
+      "failure_hooks": [...], "time_limit": ..., "call_sites": [{"path", "line", "method"}],
+      "reach": [{"function", "path", "line", "depth"}],
+      "reached_from": [{"job", "call_path": [...]}]}]}
 
+``reach`` lists, for a queue job (Celery, RQ, Dramatiq, Huey, arq, taskiq), the project
+functions its code runs: its body at depth 0, then what it calls up to ``job-reach-depth``.
+``reached_from`` lists, for a retry construct (a loop or a retry decorator), the queue jobs
+whose code runs it, each with its call path; empty when no job reaches it.
 ``source`` is "explicit", "app-config" or "default"; ``line`` is where an explicit or app-config
 value was set (null for defaults); ``path`` is added when that line is in another file.
 """
@@ -24,6 +30,7 @@ from rich.table import Table
 
 from retrylint import __version__
 from retrylint.model import Delay, FailureHook, Job, Marker, RetryPolicy, Sourced
+from retrylint.reach import QUEUE_FRAMEWORKS, JobReach
 from retrylint.reporters import display_path
 
 
@@ -78,7 +85,27 @@ def _hook(hook: FailureHook) -> dict[str, Any]:
     }
 
 
-def job_to_json(job: Job) -> dict[str, Any]:
+def reach_to_json(job: Job, reach: JobReach) -> dict[str, Any]:
+    if job.framework in QUEUE_FRAMEWORKS:
+        reached = [
+            {
+                "function": item.function.qualname,
+                "path": display_path(item.function.path),
+                "line": item.function.fact.line,
+                "depth": item.depth,
+            }
+            for item in reach.reached(job)
+        ]
+        return {"reach": reached}
+    reaching = reach.jobs_reaching(job.path, job.function)
+    return {
+        "reached_from": [
+            {"job": item.job.qualname, "call_path": list(item.call_path)} for item in reaching
+        ]
+    }
+
+
+def job_to_json(job: Job, reach: JobReach) -> dict[str, Any]:
     return {
         "name": job.name,
         "qualname": job.qualname,
@@ -104,11 +131,12 @@ def job_to_json(job: Job) -> dict[str, Any]:
             {"path": display_path(site.path), "line": site.span.line, "method": site.method}
             for site in job.call_sites
         ],
+        **reach_to_json(job, reach),
     }
 
 
-def render_jobs_json(jobs: list[Job]) -> str:
-    document = {"version": __version__, "jobs": [job_to_json(job) for job in jobs]}
+def render_jobs_json(jobs: list[Job], reach: JobReach) -> str:
+    document = {"version": __version__, "jobs": [job_to_json(job, reach) for job in jobs]}
     return json.dumps(document, indent=2, ensure_ascii=False)
 
 
@@ -148,7 +176,17 @@ def _value_text(value: Any) -> str:
     return str(value)
 
 
-def jobs_table(jobs: list[Job]) -> Table:
+def _reach_text(job: Job, reach: JobReach) -> str:
+    """``12 fns, 3 deep`` for a queue job; ``from 2 jobs`` / ``no job`` for a retry construct."""
+    if job.framework in QUEUE_FRAMEWORKS:
+        reached = reach.reached(job)
+        deepest = max((item.depth for item in reached), default=0)
+        return f"{len(reached)} fn{'s' if len(reached) != 1 else ''}, {deepest} deep"
+    count = len({item.job.qualname for item in reach.jobs_reaching(job.path, job.function)})
+    return f"from {count} job{'s' if count != 1 else ''}" if count else "no job"
+
+
+def jobs_table(jobs: list[Job], reach: JobReach) -> Table:
     table = Table(header_style="bold", show_lines=False)
     for column in (
         "framework",
@@ -161,6 +199,7 @@ def jobs_table(jobs: list[Job]) -> Table:
         "hooks",
         "time limit",
         "calls",
+        "reach",
     ):
         table.add_column(column, overflow="fold")
     for job in jobs:
@@ -183,5 +222,6 @@ def jobs_table(jobs: list[Job]) -> Table:
             ", ".join(sorted({h.kind for h in job.failure_hooks})) or "-",
             _value_text(job.time_limit.value) if job.time_limit else "-",
             str(len(job.call_sites)),
+            _reach_text(job, reach),
         )
     return table

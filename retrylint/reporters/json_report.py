@@ -2,8 +2,12 @@
 
     {"version": "0.1.0",
      "findings": [{"code", "name", "severity", "confidence", "path", "line", "column",
-                   "end_line", "end_column", "message", "job", "fix"}],
+                   "end_line", "end_column", "message", "job", "jobs", "call_path", "fix"}],
      "summary": {"files", "findings", "fixable", "by_severity", "by_code", "errors"}}
+
+``job`` is the job or retry construct the finding is about; ``jobs`` every background job whose
+code runs the place (empty when none reaches it); ``call_path`` the calls from the first job's
+body to the place, as qualified names (empty when the place is in the job's own body).
 
 ``fix`` is null or ``{"safety": "safe"|"unsafe", "title", "applicable", "edits": [...]}``;
 ``applicable`` says whether this run's flags (``--fix`` / ``--unsafe-fixes``) would apply it.
@@ -54,6 +58,8 @@ def finding_to_json(finding: Finding, unsafe_allowed: bool = False) -> dict[str,
         "end_column": finding.span.end_column,
         "message": finding.message,
         "job": finding.job,
+        "jobs": list(finding.jobs),
+        "call_path": list(finding.call_path),
         "fix": fix_to_json(finding.fix, unsafe_allowed),
     }
 

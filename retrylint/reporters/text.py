@@ -1,6 +1,7 @@
 """Human output of `retrylint check`: one line per finding, grouped by file, then a summary.
 
     shop/tasks.py:12:31: RL101 [high] max_retries=None retries forever ... [*]
+    shop/mail.py:40:9: RL201 [medium] retry loop in `send` retries ... (in 3 jobs: shop.tasks.notify +2; via notify -> send)
 
 ``[*]`` marks a finding `--fix` can fix; ``[unsafe fix]`` one that needs `--unsafe-fixes`.
 Colour comes from rich, only on a terminal (and never with ``--no-color`` or ``NO_COLOR``).
@@ -34,11 +35,26 @@ def print_findings(console: Console, findings: list[Finding], unsafe_allowed: bo
             console.print(
                 f"[bold]{shown}[/]:{finding.line}:{finding.column}: "
                 f"[{style}]{finding.code}[/] [{style}]\\[{finding.severity}][/] "
-                f"{escape(finding.message)}{escape(marker)}",
+                f"{escape(finding.message)}{escape(where_it_runs(finding))}{escape(marker)}",
                 soft_wrap=True,
                 highlight=False,
             )
         console.print()
+
+
+def where_it_runs(finding: Finding) -> str:
+    """`` (in 3 jobs: a.b.first +2; via first -> helper -> place)``, when there is news in it.
+
+    A finding about one job in its own body says nothing more: its message names the job.
+    """
+    parts = []
+    if len(finding.jobs) > 1:
+        parts.append(f"in {len(finding.jobs)} jobs: {finding.jobs[0]} +{len(finding.jobs) - 1}")
+    elif finding.jobs and finding.jobs[0] != finding.job:
+        parts.append(f"in job {finding.jobs[0]}")
+    if len(finding.call_path) > 1:
+        parts.append("via " + " -> ".join(name.rsplit(".", 1)[-1] for name in finding.call_path))
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def print_errors(console: Console, errors: list[tuple[str, str]]) -> None:
