@@ -45,13 +45,19 @@ def print_findings(console: Console, findings: list[Finding], unsafe_allowed: bo
 def where_it_runs(finding: Finding) -> str:
     """`` (in 3 jobs: a.b.first +2; via first -> helper -> place)``, when there is news in it.
 
-    A finding about one job in its own body says nothing more: its message names the job.
+    A finding about a job names it in its message: then only the other jobs are counted.
     """
     parts = []
-    if len(finding.jobs) > 1:
-        parts.append(f"in {len(finding.jobs)} jobs: {finding.jobs[0]} +{len(finding.jobs) - 1}")
-    elif finding.jobs and finding.jobs[0] != finding.job:
-        parts.append(f"in job {finding.jobs[0]}")
+    jobs = finding.jobs
+    if jobs and jobs[0] == finding.job:
+        if len(jobs) == 2:
+            parts.append(f"and job {jobs[1]}")
+        elif len(jobs) > 2:
+            parts.append(f"and {len(jobs) - 1} more jobs")
+    elif len(jobs) > 1:
+        parts.append(f"in {len(jobs)} jobs: {jobs[0]} +{len(jobs) - 1}")
+    elif jobs:
+        parts.append(f"in job {jobs[0]}")
     if len(finding.call_path) > 1:
         parts.append("via " + " -> ".join(name.rsplit(".", 1)[-1] for name in finding.call_path))
     return f" ({'; '.join(parts)})" if parts else ""
