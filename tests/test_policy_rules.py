@@ -175,6 +175,68 @@ class TestRL201:
         assert codes(rl201, job(policy(1))) == []
 
 
+def rl201_finding(attempts, delay, retry_on: object = "all", deadline=None):
+    p = make_policy(
+        retries=explicit(True, "autoretry_for", SPAN),
+        max_attempts=explicit(attempts, "max_retries", SPAN),
+        delay=explicit(delay, "countdown", Span(4, 1, 4, 10)),
+        deadline=explicit(deadline, "deadline", None),
+        retry_on=explicit(retry_on, "autoretry_for", SPAN),
+    )
+    found = list(rl201.check_project(project(job(p, framework="celery"))))
+    return found[0] if found else None
+
+
+class TestRL201Load:
+    """Severity and wording follow the numbers: the load on a dependency, or the time covered."""
+
+    def test_unbounded_steady_pace_is_high(self) -> None:
+        finding = rl201_finding(UNBOUNDED, Delay("constant", 5.0))
+        assert finding.severity == "high"
+        assert "retries every 5 s forever with no backoff" in finding.message
+
+    def test_a_burst_is_medium(self) -> None:
+        finding = rl201_finding(6, NO_DELAY)
+        assert finding.severity == "medium"
+        assert "makes 5 retries back to back" in finding.message
+        assert "gets 6 calls at once" in finding.message
+        finding = rl201_finding(11, Delay("constant", 5.0))
+        assert finding.severity == "medium"
+        assert "gets 11 calls within 50 s" in finding.message
+
+    def test_a_few_retries_minutes_apart_are_low(self) -> None:
+        finding = rl201_finding(4, Delay("constant", 180.0))
+        assert finding.severity == "low"
+        assert "makes 3 retries every 3 min" in finding.message
+        assert "every attempt is spent within 9 min" in finding.message
+
+    def test_unknown_attempts_are_medium(self) -> None:
+        from retrylint.model import UNKNOWN
+
+        assert rl201_finding(UNKNOWN, Delay("constant", 1.0)).severity == "medium"
+
+    def test_a_deadline_counts_the_retries(self) -> None:
+        finding = rl201_finding(UNBOUNDED, Delay("constant", 2.0), deadline=20.0)
+        assert "makes 10 retries every 2 s" in finding.message
+
+    def test_lock_contention_is_lockstep_not_load(self) -> None:
+        finding = rl201_finding(10, Delay("constant", 1.0), retry_on=("redis.lock.LockError",))
+        assert finding.severity == "low"
+        assert "lockstep" in finding.message
+
+    @pytest.mark.parametrize(
+        "retry_on", [(), ("django.db.IntegrityError",), ("Order.DoesNotExist",)]
+    )
+    def test_waiting_for_a_state_is_left_alone(self, retry_on: tuple[str, ...]) -> None:
+        assert rl201_finding(4, Delay("constant", 1.0), retry_on=retry_on) is None
+
+    def test_outside_job_code_a_step_lower(self) -> None:
+        p = policy(6, NO_DELAY)
+        [finding] = rl201.check_project(project(job(p, framework="tenacity")))
+        assert finding.severity == "low"
+        assert finding.message.endswith("; no background job reaches this code")
+
+
 class TestRL202:
     def test_growing_without_jitter(self) -> None:
         assert codes(rl202, job(policy(5, EXPO))) == [("RL202", 4)]
@@ -228,7 +290,7 @@ class TestRL201Loops:
 
     def test_subject_names_the_function(self) -> None:
         (finding,) = rl201.check_project(project(self.loop("all")))
-        assert finding.message.startswith("retry loop in `save` retries immediately")
+        assert finding.message.startswith("retry loop in `save` makes 2 retries back to back")
 
 
 def test_rl201_leaves_polling_loops_to_rl101() -> None:

@@ -140,6 +140,33 @@ _TRANSIENT_WORDS = (
 )
 
 
+# Words in exception names that say the retry waits out a conflict or a missing row, not a
+# dependency in trouble: a steady pace stresses nobody there.
+_CONFLICT_WORDS = (
+    "integrity",
+    "conflict",
+    "collision",
+    "duplicate",
+    "unique",
+    "doesnotexist",
+    "notfound",
+)
+
+
+def waits_out_a_conflict(retry_on: object) -> bool:
+    """Whether a job's retries wait for a state, not for a dependency to recover.
+
+    True when it retries on a condition only (no exception: ``if not row: raise self.retry()``)
+    or only on conflicts and missing rows (``IntegrityError``, ``DoesNotExist``).
+    """
+    if not isinstance(retry_on, tuple):
+        return False
+    return all(
+        any(word in name.rsplit(".", 1)[-1].lower() for word in _CONFLICT_WORDS)
+        for name in retry_on
+    )
+
+
 def may_be_transient(retry_on: object) -> bool:
     """Whether the retried failures may be a dependency's trouble (broad or unknown count).
 

@@ -1,15 +1,36 @@
-"""RL201 retry-without-backoff: retries that wait nothing, or the same time, between attempts."""
+"""RL201 retry-without-backoff: retries that wait nothing, or the same time, between attempts.
+
+Severity follows the load the policy puts on a struggling dependency, from its numbers:
+
+- retrying forever at a steady pace is high;
+- a burst (three or more retries within a minute, immediate retries included) is medium, as is
+  a steady pace whose number of attempts cannot be told;
+- a few retries minutes apart is low: no load to speak of, but the attempts are spent within a
+  fixed time, so an outage longer than that exhausts them where growing waits would ride it out.
+
+Not reported: polls (a steady cadence is the point) and bounded retries of failures that are not
+a dependency's trouble (a conflict, a state that is not there yet): nobody is overloaded by them.
+Contention for a lock is reported, low: the harm there is lockstep, not load.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from retrylint.checks import Project
-from retrylint.checks.policy import may_be_transient, retrying_policies
+from retrylint.checks.policy import (
+    JudgedPolicy,
+    may_be_transient,
+    retrying_policies,
+    waits_out_a_conflict,
+)
 from retrylint.findings import Finding
 from retrylint.fixes import build_fix
 from retrylint.model import UNBOUNDED, Delay
 from retrylint.policy_math import format_duration
+
+BURST_WINDOW = 60.0  # seconds: retries spent within it hit a dependency in one burst
+BURST_RETRIES = 3
 
 
 def check_project(project: Project) -> Iterator[Finding]:
@@ -17,44 +38,90 @@ def check_project(project: Project) -> Iterator[Finding]:
         policy = judged.policy
         if policy.retries.value is not True:
             continue
-        delay = policy.delay.value
-        pace = _steady_pace(delay)
+        pace = _steady_pace(policy.delay.value)
         if pace is None:
             continue
-        if judged.job.framework == "loop" and (
-            judged.job.detail("shape") == "poll"
-            or (
-                policy.max_attempts.value is not UNBOUNDED
-                and not may_be_transient(policy.retry_on.value)
-            )
-        ):
-            # A steady polling cadence is the point of a poll (an unbounded one is RL101's); a
-            # bounded conflict retry stresses nobody.
-            continue
+        unbounded = policy.max_attempts.value is UNBOUNDED and policy.deadline.value is None
+        if judged.job.detail("shape") == "poll":
+            continue  # a steady polling cadence is the point of a poll (forever is RL101's)
+        if not unbounded and _waits_for_a_state(judged):
+            continue  # a bounded conflict or condition retry stresses nobody
+        severity, consequence = _load(judged, pace, unbounded)
         path, span = judged.location(policy.delay)
         yield from judged.report(
             project,
             "RL201",
-            f"{judged.subject} retries {pace} with no backoff ({policy.delay.describe()}): "
-            "a struggling dependency is hit at full rate on every retry",
+            f"{judged.subject} {consequence} ({policy.delay.describe()})",
             path,
             span,
+            severity=severity,
             fix=build_fix("add_backoff", judged, project),
         )
 
 
-def _steady_pace(delay: Delay) -> str | None:
-    """ "immediately" / "every 180 s" for steady delays; None when the delay grows or is unknown."""
+def _waits_for_a_state(judged: JudgedPolicy) -> bool:
+    """Retries that wait for a state, not a dependency. Loops are found by shape, so they must
+    show a failure that looks transient; jobs retry what their authors chose to."""
+    retry_on = judged.policy.retry_on.value
+    if judged.job.framework == "loop":
+        return not may_be_transient(retry_on)
+    return waits_out_a_conflict(retry_on)
+
+
+def _steady_pace(delay: Delay) -> float | None:
+    """The constant wait between attempts (0 for none); None when it grows or is unknown."""
     if delay.strategy == "none":
-        return "immediately"
+        return 0.0
     if delay.schedule is not None:
-        if len(set(delay.schedule)) == 1:
-            return _every(delay.schedule[0])
-        return None
+        return delay.schedule[0] if len(set(delay.schedule)) == 1 else None
     if delay.strategy == "constant" and delay.base is not None:
-        return _every(delay.base)
+        return max(delay.base, 0.0)
     return None
 
 
-def _every(seconds: float) -> str:
-    return "immediately" if seconds <= 0 else f"every {format_duration(seconds)}"
+def _load(judged: JudgedPolicy, pace: float, unbounded: bool) -> tuple[str, str]:
+    """(severity, what the numbers mean) for retries ``pace`` seconds apart."""
+    policy = judged.policy
+    every = "back to back" if pace <= 0 else f"every {format_duration(pace)}"
+    if _on_a_lock(policy.retry_on.value):
+        return "low", (
+            f"retries {every} with no backoff while waiting for a lock: the waits are all "
+            "equal, so jobs contending for the same lock wake up and collide in lockstep"
+        )
+    if unbounded:
+        return "high", (
+            f"retries {every} forever with no backoff: a struggling dependency is hit at this "
+            "pace for as long as it struggles"
+        )
+    attempts = policy.max_attempts.value
+    deadline = policy.deadline.value
+    retries = attempts - 1 if isinstance(attempts, int) else None
+    if retries is None and isinstance(deadline, float | int) and pace > 0:
+        retries = int(deadline // pace)
+    if retries is None:
+        return "medium", (
+            f"retries {every} with no backoff, an unknown number of times: "
+            "a struggling dependency is hit at a steady pace"
+        )
+    total = retries * pace
+    plural = "y" if retries == 1 else "ies"
+    if retries >= BURST_RETRIES and total < BURST_WINDOW:
+        within = "at once" if total <= 0 else f"within {format_duration(total)}"
+        return "medium", (
+            f"makes {retries} retr{plural} {every} with no backoff: a struggling dependency "
+            f"gets {retries + 1} calls {within}, a burst when it can least take one"
+        )
+    spent = "at once" if total <= 0 else f"within {format_duration(total)}"
+    return "low", (
+        f"makes {retries} retr{plural} {every} with no backoff: every attempt is spent {spent}, "
+        "so a longer outage exhausts them where growing waits would ride it out"
+    )
+
+
+def _on_a_lock(retry_on: object) -> bool:
+    """Whether every retried exception is about a lock (``LockError``, ``LockNotAcquired``)."""
+    return (
+        isinstance(retry_on, tuple)
+        and bool(retry_on)
+        and all("lock" in name.rsplit(".", 1)[-1].lower() for name in retry_on)
+    )

@@ -1,4 +1,7 @@
-"""backoff.constant becomes backoff.expo, capped at max-backoff."""
+"""backoff.constant becomes backoff.expo, capped at max-backoff.
+
+A predicate retry polls for a state: a steady pace is its point, so it is left alone.
+"""
 
 import backoff as bo
 from backoff import constant, on_predicate

@@ -1,4 +1,7 @@
-"""RL201: self.retry() without countdown waits default_retry_delay every time; a countdown is added."""
+"""RL201: self.retry() without countdown waits default_retry_delay every time; a countdown is added.
+
+A retry on a condition (no exception) waits for a state, not for a dependency: left alone.
+"""
 
 import smtplib
 
@@ -18,8 +21,8 @@ def send_receipt(self, order_id):
 
 @app.task(bind=True, default_retry_delay=30)
 def refresh_token(self, user_id):
-    if user_id is None:
-        raise self.retry(countdown=random.uniform(0, min(3600, 30 * 2**self.request.retries)))
+    if user_id is None:  # a retry on a condition, not on a failure: a steady pace is fine
+        raise self.retry()
     return user_id
 
 
