@@ -5,7 +5,9 @@ Each decorated function is a ``decorated-function`` job, complete within its fil
 
 - ``max_tries`` counts every call; neither it nor ``max_time`` -> UNBOUNDED attempts.
   ``max_tries=0`` (or negative) also retries forever: backoff stops on ``tries == max_tries``.
-  ``max_time`` -> deadline. A callable or run-time value -> UNKNOWN.
+  ``max_time`` -> deadline, and a cap on every wait too: backoff never sleeps past the time
+  left (``_next_wait``: ``min(seconds, max_time - elapsed)``). A callable or run-time value ->
+  UNKNOWN.
 - ``wait_gen``: ``backoff.expo(base=2, factor=1, max_value=None)`` -> exponential, base =
   ``factor`` (the first wait), cap ``max_value``; ``backoff.fibo`` -> exponential too (Fibonacci
   grows like 1.618**n), base 1; ``backoff.constant(interval=1)`` -> constant, or with a list of
@@ -23,6 +25,7 @@ Each decorated function is a ``decorated-function`` job, complete within its fil
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from retrylint.context import FileContext
@@ -122,6 +125,7 @@ def backoff_policy(
 ) -> tuple[RetryPolicy, tuple[FailureHook, ...], tuple[tuple[str, Any], ...]]:
     attempts, deadline = _limits(options)
     delay, schedule_attempts = _delay(options)
+    delay = _capped_by_deadline(delay, deadline)
     if isinstance(schedule_attempts, int) and not (
         isinstance(attempts.value, int) and attempts.value <= schedule_attempts
     ):
@@ -259,6 +263,18 @@ def _generator_delay(
         case "runtime":
             return Delay("custom", None, None, False), None
     return UNKNOWN_DELAY, None
+
+
+def _capped_by_deadline(delay: Sourced[Delay], deadline: Sourced[SecondsValue]) -> Sourced[Delay]:
+    """A growing delay with no cap (or a larger one) is capped by ``max_time``: no wait can
+    outlast the time left."""
+    wait, limit = delay.value, deadline.value
+    if wait.strategy not in ("linear", "exponential") or not isinstance(limit, float | int):
+        return delay
+    if wait.cap is not None and wait.cap <= limit:
+        return delay
+    capped = Delay(wait.strategy, wait.base, float(limit), wait.jitter, wait.schedule)
+    return replace(delay, value=capped, origin=f"{delay.origin}, capped by {deadline.origin}")
 
 
 def _with_jitter(delay: Delay, options: Options) -> Delay:
