@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from retrylint.context import SELF_MODULE, FileContext, FunctionInfo
+from retrylint.context import SELF_MODULE, AssignInfo, FileContext, FunctionInfo
 from retrylint.facts import ClassFact, FunctionFact
+from retrylint.values import Value
 
 if TYPE_CHECKING:
     from retrylint.project import ModuleFacts, ProjectIndex
@@ -58,10 +59,13 @@ def call_facts(ctx: FileContext) -> CallFacts:
     """
     bound: dict[int, dict[str, str]] = {}  # unit -> local name -> callee
     attributes: dict[str, dict[str, str]] = {}  # class -> attribute -> callee
+    constants: dict[str, dict[str, Value]] = {}  # class -> attribute -> literal
     instances: dict[str, str] = {}
     for assignment in ctx.assignments:
         callee = _callee(ctx, assignment.value)
         if callee is None:
+            if assignment.function is None and assignment.class_name is not None:
+                _class_constant(ctx, assignment, constants.setdefault(assignment.class_name, {}))
             continue
         for target in assignment.targets:
             function = assignment.function
@@ -97,6 +101,7 @@ def call_facts(ctx: FileContext) -> CallFacts:
             info.qualname,
             tuple(q for base in info.node.bases if (q := ctx.qualify(base.value)) is not None),
             tuple(sorted(attributes.get(info.qualname, {}).items())),
+            tuple(sorted(constants.get(info.qualname, {}).items())),
         )
         for info in ctx.classes.values()
     )
@@ -107,6 +112,14 @@ def _unit(function: FunctionInfo) -> FunctionInfo:
     while function.parent is not None:
         function = function.parent
     return function
+
+
+def _class_constant(ctx: FileContext, assignment: AssignInfo, found: dict[str, Value]) -> None:
+    for target in assignment.targets:
+        if isinstance(target, cst.Name):
+            value = ctx.evaluate(assignment.value)
+            if isinstance(value, int | float | str | bool) or value is None:
+                found[target.value] = value
 
 
 def _callee(ctx: FileContext, value: cst.BaseExpression) -> str | None:
@@ -197,14 +210,6 @@ class CallGraph:
             for fact in module.facts.functions
         }
 
-    @cached_property
-    def _classes(self) -> dict[tuple[str, str], ClassFact]:
-        return {
-            (module.path, fact.qualname): fact
-            for module in self.index
-            for fact in module.facts.classes
-        }
-
     def function(self, path: str, qualname: str) -> FunctionRef | None:
         return self._functions.get((path, qualname))
 
@@ -213,7 +218,7 @@ class CallGraph:
         found = self.function(path, qualname)
         if found is not None:
             return (found,)
-        if (path, qualname) in self._classes:
+        if (path, qualname) in self.index.classes:
             prefix = f"{qualname}."
             return tuple(
                 ref
@@ -257,7 +262,7 @@ class CallGraph:
         ref = self.function(where.path, attribute)
         if ref is not None:
             return (ref,)
-        if (where.path, attribute) in self._classes:  # a constructor call
+        if (where.path, attribute) in self.index.classes:  # a constructor call
             return self._method(where, attribute, "__init__")
         instance, dot, method = attribute.partition(".")  # a module-level `client = Client()`
         bound = dict(where.facts.instances).get(instance) if dot else None
@@ -269,32 +274,14 @@ class CallGraph:
         """``method`` called on what ``callee(...)`` returns, when that is a project class."""
         if "." in method or INSTANCE_OF in callee:
             return ()
-        found = self.index.split(self.index.canonical(callee, module))
-        if found is None or (found[0].path, found[1]) not in self._classes:
-            return ()
-        return self._method(found[0], found[1], method)
-
-    def _lineage(self, module: ModuleFacts, class_name: str) -> Iterator[tuple[ModuleFacts, str]]:
-        """A project class and its project bases, nearest first (breadth first, no repeats)."""
-        pending = [(module, class_name)]
-        seen: set[tuple[str, str]] = set()
-        while pending:
-            where, name = pending.pop(0)
-            if (where.path, name) in seen:
-                continue
-            seen.add((where.path, name))
-            yield where, name
-            cls = self._classes.get((where.path, name))
-            for base in cls.bases if cls else ():
-                found = self.index.split(self.index.canonical(base, where))
-                if found is not None:
-                    pending.append(found)
+        found = self.index.instance_class(module, callee)
+        return self._method(*found, method) if found else ()
 
     def _method(
         self, module: ModuleFacts, class_name: str, method: str, *, skip_own: bool = False
     ) -> tuple[FunctionRef, ...]:
         """``method`` on a project class or, through its project bases, the first that has it."""
-        for where, name in self._lineage(module, class_name):
+        for where, name in self.index.lineage(module, class_name):
             if skip_own and (where, name) == (module, class_name):
                 continue
             ref = self.function(where.path, f"{name}.{method}")
@@ -306,8 +293,8 @@ class CallGraph:
         self, module: ModuleFacts, class_name: str, attribute: str
     ) -> tuple[ModuleFacts, str] | None:
         """The callee bound to ``self.<attribute>`` in a project class or its bases."""
-        for where, name in self._lineage(module, class_name):
-            cls = self._classes.get((where.path, name))
+        for where, name in self.index.lineage(module, class_name):
+            cls = self.index.classes.get((where.path, name))
             callee = dict(cls.attributes).get(attribute) if cls else None
             if callee is not None:
                 return where, callee

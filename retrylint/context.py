@@ -27,6 +27,15 @@ from retrylint.values import CallValue, DictValue, LambdaValue, Located, OpValue
 SELF_MODULE = "$"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _MAX_EVAL_DEPTH = 12
+# Settings read from the environment with a default in the code: the default is what runs unless
+# an operator sets the variable, and the message quotes the call, so a reader sees where the
+# number comes from. (name, position of the default, keyword of the default)
+_ENVIRONMENT_LOOKUPS = {
+    "os.getenv": (1, "default"),
+    "os.environ.get": (1, "default"),
+    "decouple.config": (1, "default"),
+}
+_CONVERSIONS = {"int": int, "float": float}
 
 
 @dataclass
@@ -214,7 +223,8 @@ class FileContext:
                 kwargs.append((arg.keyword.value, value))
             else:
                 args.append(value)
-        return CallValue(self.qualify(node.func), tuple(args), tuple(kwargs))
+        call = CallValue(self.qualify(node.func), tuple(args), tuple(kwargs))
+        return _known_result(call)
 
     def _evaluate_binary(self, node: cst.BinaryOperation, depth: int) -> Value:
         left = self.evaluate(node.left, depth + 1)
@@ -248,6 +258,24 @@ class FileContext:
             return 1
         code = "".join(self.code(node) for node in (*self.module.header, *body[: last + 1]))
         return len(_LINE_BREAK.findall(code)) + 1
+
+
+def _known_result(call: CallValue) -> Value:
+    """What a call gives when its result is plain: an environment lookup's default in the code,
+    ``int("5")`` / ``float(2)``. Any other call stays a ``CallValue``."""
+    lookup = _ENVIRONMENT_LOOKUPS.get(call.func or "")
+    if lookup is not None and (call.has(lookup[1]) or len(call.args) > lookup[0]):
+        default = call.arg(*lookup)
+        return default if default is not None else UNKNOWN
+    convert = _CONVERSIONS.get(call.func or "")
+    if convert is not None and len(call.args) == 1 and not call.kwargs:
+        value = call.args[0]
+        if isinstance(value, int | float | str) and not isinstance(value, bool):
+            try:
+                return convert(value)
+            except ValueError:
+                return UNKNOWN
+    return call
 
 
 def _arithmetic(op: str, left: float, right: float) -> Value:

@@ -134,12 +134,14 @@ class FunctionFact:
 
 @dataclass(frozen=True)
 class ClassFact:
-    """A class of one file: its bases as qualified names, for ``self.x`` through inheritance,
-    and its attributes bound to a call (``self.client = Client()``), for ``self.client.send()``."""
+    """A class of one file: its bases as qualified names, for ``self.x`` through inheritance;
+    its attributes bound to a call (``self.client = Client()``), for ``self.client.send()``; and
+    its literal class attributes, for settings classes (``MAX_RETRIES: int = 20``)."""
 
     qualname: str
     bases: tuple[str, ...]
     attributes: tuple[tuple[str, str], ...] = ()  # (attribute, the callee as qualified here)
+    constants: tuple[tuple[str, Value], ...] = ()  # class-level NAME = <literal> (settings)
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,20 @@ from functools import cached_property
 from pathlib import Path
 
 from retrylint.context import SELF_MODULE
-from retrylint.facts import CallFact, ConfigFact, FileFacts, HookFact, JobDef, ObjectFact
+from retrylint.facts import (
+    CallFact,
+    ClassFact,
+    ConfigFact,
+    FileFacts,
+    HookFact,
+    JobDef,
+    ObjectFact,
+)
 from retrylint.model import UNKNOWN
 from retrylint.values import Value
 
 _MAX_RESOLVE_DEPTH = 16
+DJANGO_SETTINGS = "django.conf.settings."
 
 
 @dataclass(frozen=True)
@@ -153,11 +162,98 @@ class ProjectIndex:
         return None
 
     def constant(self, name: str, module: ModuleFacts | None = None) -> Value:
-        found = self.split(self.canonical(name, module))
+        """The literal a name stands for: a module constant, a class attribute (``Config.X``,
+        ``settings.X`` with ``settings = Settings()``), or a Django setting; else UNKNOWN.
+
+        Settings read from ``django.conf.settings`` are looked up in the project's settings
+        modules; when they disagree (development and production values), the value is UNKNOWN.
+        """
+        canonical = self.canonical(name, module)
+        if canonical.startswith(DJANGO_SETTINGS):
+            return self._django_setting(canonical[len(DJANGO_SETTINGS) :])
+        found = self.split(canonical)
         if found is None:
             return UNKNOWN
         owner, attribute = found
-        return dict(owner.facts.constants).get(attribute, UNKNOWN)
+        constants = dict(owner.facts.constants)
+        if attribute in constants:
+            return constants[attribute]
+        holder, dot, key = attribute.partition(".")
+        if not dot or "." in key:
+            return UNKNOWN
+        cls = self.class_of(owner, holder)
+        return self.class_constant(*cls, key) if cls else UNKNOWN
+
+    # -- classes --------------------------------------------------------------------------------
+    @cached_property
+    def classes(self) -> dict[tuple[str, str], ClassFact]:
+        """Every project class by (path, qualname)."""
+        return {
+            (module.path, fact.qualname): fact for module in self for fact in module.facts.classes
+        }
+
+    def class_of(self, module: ModuleFacts, name: str) -> tuple[ModuleFacts, str] | None:
+        """The project class ``name`` is in ``module``: the class itself, or the class of a
+        module-level instance (``settings = Settings()``)."""
+        if (module.path, name) in self.classes:
+            return module, name
+        callee = dict(module.facts.instances).get(name)
+        return self.instance_class(module, callee) if callee else None
+
+    def instance_class(self, module: ModuleFacts, callee: str) -> tuple[ModuleFacts, str] | None:
+        """The project class whose instance ``callee(...)`` (as written in ``module``) makes."""
+        found = self.split(self.canonical(callee, module))
+        if found is None or (found[0].path, found[1]) not in self.classes:
+            return None
+        return found
+
+    def lineage(self, module: ModuleFacts, class_name: str) -> Iterator[tuple[ModuleFacts, str]]:
+        """A project class and its project bases, nearest first (breadth first, no repeats)."""
+        pending = [(module, class_name)]
+        seen: set[tuple[str, str]] = set()
+        while pending:
+            where, name = pending.pop(0)
+            if (where.path, name) in seen:
+                continue
+            seen.add((where.path, name))
+            yield where, name
+            cls = self.classes.get((where.path, name))
+            for base in cls.bases if cls else ():
+                found = self.split(self.canonical(base, where))
+                if found is not None:
+                    pending.append(found)
+
+    def class_constant(self, module: ModuleFacts, class_name: str, key: str) -> Value:
+        for where, name in self.lineage(module, class_name):
+            cls = self.classes.get((where.path, name))
+            constants = dict(cls.constants) if cls else {}
+            if key in constants:
+                return constants[key]
+        return UNKNOWN
+
+    def _django_setting(self, key: str) -> Value:
+        values = set()
+        for module in self.settings_modules:
+            constants = dict(module.facts.constants)
+            if key in constants:
+                values.add(constants[key])
+            for cls in module.facts.classes:
+                class_constants = dict(cls.constants)
+                if key in class_constants:
+                    values.add(class_constants[key])
+        return values.pop() if len(values) == 1 else UNKNOWN
+
+    @cached_property
+    def settings_modules(self) -> tuple[ModuleFacts, ...]:
+        """Django settings modules: ``<x>.settings``, ``<x>.settings.<y>``, ``settings_<y>``."""
+        return tuple(
+            module
+            for module in self
+            if any(
+                part == "settings" or part.startswith("settings_") or part.endswith("_settings")
+                for part in module.module.split(".")
+            )
+        )
 
     # -- facts ----------------------------------------------------------------------------------
     def job_defs(self) -> Iterator[tuple[ModuleFacts, JobDef]]:
