@@ -1,0 +1,312 @@
+"""What one file says about Dramatiq: actors, actor classes, brokers and their middleware.
+
+Per file we record actors (JobDef), brokers (ObjectFact), broker middleware options and
+``set_broker`` (ConfigFact), failure hooks (HookFact) and the analysis of ``retry_when``
+predicates (``FileFacts.data``, keyed by the predicate's span, made by ``retry_when``).
+
+The per-file half of the engine's seam: nothing here reads another file.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+import libcst as cst
+
+from retrylint.context import SELF_MODULE, ClassInfo, FileContext
+from retrylint.facts import ConfigFact, HookFact, JobDef, ObjectFact
+from retrylint.frameworks import FactSink
+from retrylint.frameworks.common import call_shape, decorators, keyword_options
+from retrylint.frameworks.dramatiq.retry_when import analyse_retry_when, record_retry_when
+from retrylint.model import Span
+from retrylint.values import Located, Ref
+
+FRAMEWORK = "dramatiq"
+ACTOR_DECORATORS = frozenset({"dramatiq.actor", "dramatiq.actor.actor"})
+GENERIC_ACTORS = frozenset({"dramatiq.GenericActor", "dramatiq.generic.GenericActor"})
+SET_BROKER = frozenset({"dramatiq.set_broker", "dramatiq.broker.set_broker"})
+GET_BROKER = frozenset({"dramatiq.get_broker", "dramatiq.broker.get_broker"})
+# Middleware classes whose constructor keywords are broker-wide defaults for every actor.
+CONFIG_MIDDLEWARE = {"Retries": "Retries", "TimeLimit": "TimeLimit", "AgeLimit": "AgeLimit"}
+# Middleware methods that see a failed message: a custom one is a failure hook.
+HOOK_METHODS = ("after_process_message", "after_skip_message", "after_nack")
+# Actor options (dramatiq 2.2 actor.py and the default middleware's actor_options).
+ACTOR_OPTIONS = frozenset(
+    {
+        "abstract",
+        "actor_name",
+        "queue_name",
+        "priority",
+        "broker",
+        "max_retries",
+        "min_backoff",
+        "max_backoff",
+        "retry_when",
+        "throws",
+        "time_limit",
+        "max_age",
+        "on_failure",
+        "on_success",
+        "on_retry_exhausted",
+        "notify_shutdown",
+    }
+)
+SUBCLASS_DATA = "dramatiq.subclass"
+
+
+def extract(ctx: FileContext, sink: FactSink) -> None:
+    if _imports_dramatiq(ctx):
+        _extract_actors(ctx, sink)
+        _extract_brokers(ctx, sink)
+        _extract_broker_calls(ctx, sink)
+        _extract_middleware_hooks(ctx, sink)
+    _extract_actor_classes(ctx, sink)
+
+
+def _imports_dramatiq(ctx: FileContext) -> bool:
+    return any(target.split(".", 1)[0] == FRAMEWORK for target in ctx.imports.values())
+
+
+def _extract_actors(ctx: FileContext, sink: FactSink) -> None:
+    for function in ctx.functions:
+        for decorator in decorators(ctx, function):
+            if decorator.qualified not in ACTOR_DECORATORS:
+                continue
+            options = keyword_options(ctx, decorator.call)
+            data: list[tuple[str, object]] = [("is_async", function.is_async)]
+            if decorator.call is not None:
+                analyse_retry_when(ctx, decorator.call, sink)
+            sink.job_defs.append(
+                JobDef(
+                    function=function.qualname,
+                    name=literal_name(options, "actor_name"),
+                    kind="actor",
+                    span=ctx.span(function.node.name),
+                    framework=FRAMEWORK,
+                    decorator=call_shape(ctx, decorator.node.decorator),
+                    options=options,
+                    data=tuple(data),
+                )
+            )
+            _option_hooks(options, sink)
+            break
+
+
+def _extract_actor_classes(ctx: FileContext, sink: FactSink) -> None:
+    """Classes that may be ``GenericActor`` subclasses; ``build_jobs`` follows their bases.
+
+    Recorded as JobDefs: direct subclasses, subclasses of a class recorded earlier in this file,
+    and, in files importing dramatiq, every class with a base. In other files a subclass of an
+    abstract actor defined elsewhere (``class FooTask(BaseTask)`` under ``from app.base import
+    BaseTask``) names dramatiq nowhere, so classes defining ``perform`` or with an imported base
+    are kept as ``FileFacts.data`` entries -- unless their ``Meta`` holds no actor option (a
+    Django model's). Those get a span from a text search, not libcst's position pass, which
+    most files never need.
+    """
+    imports_dramatiq = _imports_dramatiq(ctx)
+    recorded: set[str] = set()
+    for info in ctx.classes.values():
+        bases = tuple(
+            name for arg in info.node.bases if (name := ctx.qualify(arg.value)) is not None
+        )
+        if not bases:
+            continue
+        meta = info.inner_classes.get("Meta")
+        direct = any(base in GENERIC_ACTORS for base in bases)
+        local_base = any(base in recorded for base in bases)
+        strong = direct or local_base or imports_dramatiq
+        if not strong:
+            imported = any("." in b and not b.startswith(f"{SELF_MODULE}.") for b in bases)
+            if not (imported or "perform" in info.methods):
+                continue
+            if meta is not None and not ACTOR_OPTIONS.intersection(meta.attributes):
+                continue
+        recorded.add(f"{SELF_MODULE}.{info.qualname}")
+        options: tuple[tuple[str, Located], ...] = ()
+        abstract = False
+        if meta is not None:
+            options = tuple(
+                (name, ctx.locate(value))
+                for name, value in meta.attributes.items()
+                if not name.startswith("_") and name != "abstract"
+            )
+            abstract_node = meta.attributes.get("abstract")
+            abstract = abstract_node is not None and ctx.evaluate(abstract_node) is True
+            retry_when = meta.attributes.get("retry_when")
+            if retry_when is not None:
+                record_retry_when(ctx, retry_when, sink)
+        perform = info.methods.get("perform")
+        job_def = JobDef(
+            function=info.qualname,
+            name=literal_name(options, "actor_name"),
+            kind="actor-class",
+            span=ctx.span(info.node.name) if strong or meta else _class_span(ctx, info),
+            framework=FRAMEWORK,
+            options=options,
+            data=(
+                ("bases", bases),
+                ("abstract", abstract),
+                ("has_meta", meta is not None),
+                ("perform", perform.qualname if perform is not None else None),
+            ),
+        )
+        if strong:
+            sink.job_defs.append(job_def)
+        else:
+            sink.data.append((SUBCLASS_DATA, job_def))
+        if strong and not abstract:
+            _option_hooks(options, sink)
+
+
+def _class_span(ctx: FileContext, info: ClassInfo) -> Span:
+    """The class name's span found in the text (cheap); the position pass if that fails."""
+    name = info.name
+    pattern = re.compile(rf"^[ \t]*class[ \t]+({re.escape(name)})\b", re.MULTILINE)
+    match = pattern.search(ctx.source)
+    if match is None:
+        return ctx.span(info.node.name)
+    starts = ctx.line_starts()
+    line = bisect.bisect_right(starts, match.start(1))
+    column = match.start(1) - starts[line - 1] + 1
+    return Span(line, column, line, column + len(name))
+
+
+def literal_name(options: tuple[tuple[str, Located], ...], key: str) -> str | None:
+    value = next((located.value for name, located in options if name == key), None)
+    return value if isinstance(value, str) else None
+
+
+def _option_hooks(options: tuple[tuple[str, Located], ...], sink: FactSink) -> None:
+    for name, located in options:
+        if name in ("on_failure", "on_retry_exhausted"):
+            sink.hooks.append(HookFact(FRAMEWORK, name, hook_target(located), located.span))
+
+
+def hook_target(located: Located) -> str:
+    value = located.value
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Ref):
+        return value.name
+    return located.code
+
+
+def _extract_brokers(ctx: FileContext, sink: FactSink) -> None:
+    """``broker = RedisBroker(...)`` (any ``dramatiq.*Broker``) and ``broker = get_broker()``."""
+    for assignment in ctx.assignments:
+        if assignment.function is not None or assignment.class_name is not None:
+            continue
+        call = assignment.value
+        if not isinstance(call, cst.Call) or not _is_broker_call(ctx, call):
+            continue
+        for target in assignment.targets:
+            if isinstance(target, cst.Name):
+                _record_broker(ctx, sink, target.value, call, ctx.span(target))
+
+
+def _is_broker_call(ctx: FileContext, call: cst.Call) -> bool:
+    name = ctx.qualify(call.func) or ""
+    if name in GET_BROKER:
+        return True
+    return name.split(".", 1)[0] == FRAMEWORK and name.rsplit(".", 1)[-1].endswith("Broker")
+
+
+def _record_broker(ctx: FileContext, sink: FactSink, name: str, call: cst.Call, span: Span) -> None:
+    sink.objects.append(ObjectFact(name, "dramatiq-broker", FRAMEWORK, span, ctx.locate(call)))
+    scope = f"{SELF_MODULE}.{name}"
+    for arg in call.args:
+        if arg.keyword is None:
+            continue
+        keyword = arg.keyword.value
+        if keyword == "middleware":
+            sink.configs.append(ConfigFact(FRAMEWORK, "middleware", ctx.locate(arg.value), scope))
+            if isinstance(arg.value, cst.List | cst.Tuple):
+                for element in arg.value.elements:
+                    _record_middleware(ctx, sink, element.value, scope, in_list=True)
+        elif keyword == "dead_message_ttl":
+            sink.configs.append(
+                ConfigFact(FRAMEWORK, "dead_message_ttl", ctx.locate(arg.value), scope)
+            )
+
+
+def _record_middleware(
+    ctx: FileContext,
+    sink: FactSink,
+    expression: cst.BaseExpression,
+    scope: str,
+    *,
+    in_list: bool = False,
+) -> None:
+    """``Retries(max_retries=3)`` given to a broker: one ConfigFact per keyword."""
+    call = _resolve_call(ctx, expression)
+    if call is None:
+        if not in_list:
+            sink.configs.append(
+                ConfigFact(FRAMEWORK, "add_middleware", ctx.locate(expression), scope)
+            )
+        return
+    name = ctx.qualify(call.func) or ""
+    kind = CONFIG_MIDDLEWARE.get(name.rsplit(".", 1)[-1]) if name.startswith("dramatiq") else None
+    if kind is None:
+        if not in_list:
+            sink.configs.append(ConfigFact(FRAMEWORK, "add_middleware", ctx.locate(call), scope))
+        return
+    if not in_list:
+        sink.configs.append(ConfigFact(FRAMEWORK, f"{kind}()", ctx.locate(call), scope))
+    for arg in call.args:
+        if arg.keyword is None:
+            continue
+        key = f"{kind}.{arg.keyword.value}"
+        sink.configs.append(ConfigFact(FRAMEWORK, key, ctx.locate(arg.value), scope))
+        if key == "Retries.retry_when":
+            record_retry_when(ctx, arg.value, sink)
+
+
+def _resolve_call(ctx: FileContext, expression: cst.BaseExpression) -> cst.Call | None:
+    """The call an expression is, or a module-level name is bound to (``retries = Retries()``)."""
+    if isinstance(expression, cst.Name) and expression.value not in ctx.imports:
+        expression = ctx.constants.get(expression.value, expression)
+    return expression if isinstance(expression, cst.Call) else None
+
+
+def _extract_broker_calls(ctx: FileContext, sink: FactSink) -> None:
+    """``broker.add_middleware(...)`` and ``dramatiq.set_broker(...)`` anywhere in the file."""
+    for info in ctx.calls:
+        node = info.node
+        func = node.func
+        positional = [a.value for a in node.args if a.keyword is None and not a.star]
+        if isinstance(func, cst.Attribute) and func.attr.value == "add_middleware" and positional:
+            scope = ctx.qualify(func.value)
+            if scope is not None:
+                _record_middleware(ctx, sink, positional[0], scope)
+            continue
+        if ctx.qualify(func) not in SET_BROKER or not positional:
+            continue
+        argument = positional[0]
+        if isinstance(argument, cst.Call) and _is_broker_call(ctx, argument):
+            line = ctx.span(argument).line
+            name = f"<broker@{line}>"
+            _record_broker(ctx, sink, name, argument, ctx.span(argument))
+            target = f"{SELF_MODULE}.{name}"
+        else:
+            target = ctx.qualify(argument) or ""
+        located = Located(Ref(target), ctx.span(argument), ctx.code(argument))
+        sink.configs.append(ConfigFact(FRAMEWORK, "set_broker", located, None))
+
+
+def _extract_middleware_hooks(ctx: FileContext, sink: FactSink) -> None:
+    """Custom ``Middleware`` subclasses that see failed messages."""
+    for info in ctx.classes.values():
+        bases = [ctx.qualify(arg.value) or "" for arg in info.node.bases]
+        if not any(b.startswith("dramatiq") and b.endswith(".Middleware") for b in bases):
+            continue
+        for method in HOOK_METHODS:
+            function = info.methods.get(method)
+            if function is not None:
+                target = f"{SELF_MODULE}.{info.qualname}"
+                sink.hooks.append(
+                    HookFact(
+                        FRAMEWORK, f"middleware.{method}", target, ctx.span(function.node.name)
+                    )
+                )
