@@ -25,7 +25,9 @@ from typing import Any
 from retrylint.checks import Project
 from retrylint.checks.policy import JudgedPolicy
 from retrylint.findings import Edit, Fix, FixSafety
-from retrylint.frameworks.rq import EnqueueSite, RetryArgument, RetryShape, effective_schedule
+from retrylint.frameworks.rq.jobs import EnqueueSite
+from retrylint.frameworks.rq.policy import effective_schedule
+from retrylint.frameworks.rq.records import RetryArgument, RetryShape
 from retrylint.model import Delay, Sourced
 from retrylint.values import CallValue, Located, Ref, Value, is_number
 

@@ -51,7 +51,8 @@ from retrylint.frameworks.common import (
     positional_args,
 )
 from retrylint.frameworks.defaults import HUEY_RETRIES, HUEY_RETRY_DELAY
-from retrylint.frameworks.rq import MODULE_BINDINGS_KEY, local_assignments
+from retrylint.frameworks.rq.facts import local_assignments
+from retrylint.frameworks.rq.records import MODULE_BINDINGS_KEY
 from retrylint.model import (
     NO_DELAY,
     UNBOUNDED,

@@ -1,0 +1,289 @@
+"""Jobs from their sites: every site's policy, the worst of them, and where the job is.
+
+``build_jobs`` groups the sites by job key; this module turns each group into one ``Job``.
+
+``Job.policies`` lists every site; ``Job.policy`` is the worst site (most attempts; UNBOUNDED,
+then UNKNOWN, rank worst). A job whose function is not defined in the project (a dotted string
+into a library, ``obj.method`` of a local object) is still reported, located at its first
+enqueue site. A site through an enqueue wrapper has the ``method``
+``"<method> (enqueued through <wrapper>)"``, and ``Job.details["wrappers"]`` lists the wrappers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from retrylint.facts import CallShape, JobDef
+from retrylint.frameworks.rq.policy import (
+    failed_job_ttl,
+    failure_hooks,
+    interval_notes,
+    job_timeout,
+    retry_policy,
+    sourced,
+    spread_policy,
+)
+from retrylint.frameworks.rq.records import BINDINGS_KEY, FRAMEWORK, FUNCTIONS_KEY, RetryShape, data
+from retrylint.frameworks.rq.resolve import Resolver
+from retrylint.frameworks.rq.sites import Site, find_wrappers, site_of, wrapper_sites
+from retrylint.model import (
+    UNBOUNDED,
+    UNKNOWN,
+    CallSite,
+    FailureHook,
+    Job,
+    RetryPolicy,
+    SecondsValue,
+    Sourced,
+    Span,
+)
+from retrylint.project import ModuleFacts, ProjectIndex
+from retrylint.values import Located
+
+
+@dataclass(frozen=True)
+class EnqueueSite:
+    """Job.details["sites"] entry: what a fix or rule needs about one enqueue site."""
+
+    path: str
+    span: Span
+    method: str
+    shape: CallShape | None  # the enqueue call, or the @job decorator for .delay/.enqueue
+    retry: Located | None  # the retry= value that applies (decorator's for .delay sites)
+    timeout_passed_to_function: Located | None = None  # `timeout=` on enqueue (2.2 gotcha)
+    notes: tuple[str, ...] = ()
+    retry_shape: RetryShape | None = None  # where the Retry(...) call's arguments are
+    wrapper: str | None = None  # the enqueue wrapper this site goes through
+
+
+@dataclass
+class _JobGroup:
+    key: str
+    sites: list[Site] = field(default_factory=list)
+    job_def: tuple[ModuleFacts, JobDef] | None = None
+
+
+def build_jobs(project: ProjectIndex) -> Iterator[Job]:
+    resolver = Resolver(project)
+    groups: dict[str, _JobGroup] = {}
+    decorated: dict[str, tuple[ModuleFacts, JobDef]] = {}
+    for module, job_def in project.job_defs():
+        if job_def.framework == FRAMEWORK and job_def.kind == "rq-job":
+            key = f"{module.module}.{job_def.function}"
+            decorated[key] = (module, job_def)
+            groups.setdefault(key, _JobGroup(key)).job_def = (module, job_def)
+    bindings = {module.path: data(module, BINDINGS_KEY) for module in project}
+    wrappers = find_wrappers(resolver, bindings)
+    # The enqueue inside a wrapper enqueues its parameter, not a job; a call of a wrapper is
+    # that wrapper's site, whatever frameworks.calls made of it.
+    handled = {(w.module.path, w.call.span) for found in wrappers.values() for w in found}
+    for key, found in wrapper_sites(resolver, wrappers):
+        groups.setdefault(key, _JobGroup(key)).sites.append(found)
+        handled.add((found.module.path, found.call.span))
+    for module, call in project.calls():
+        if (module.path, call.span) in handled:
+            continue
+        try:
+            site = site_of(resolver, module, call, decorated, bindings.get(module.path) or ())
+        except Exception:  # an odd shape in one call never stops the project phase
+            site = None
+        if site is None:
+            continue
+        key, found = site
+        groups.setdefault(key, _JobGroup(key)).sites.append(found)
+    handlers = [
+        FailureHook("exception_handler", hook.target, hook.span, every_attempt=True)
+        for _, hook in project.hooks(FRAMEWORK)
+        if hook.kind == "exception_handler"
+    ]
+    for group in groups.values():
+        if group.sites or group.job_def is not None:
+            yield _job(resolver, group, handlers)
+
+
+def _job(resolver: Resolver, group: _JobGroup, handlers: list[FailureHook]) -> Job:
+    project = resolver.project
+    definition = _definition(project, group)
+    if definition is not None:
+        path, span, function = definition
+        defined = True
+    else:
+        first = min(group.sites, key=lambda s: (s.module.path, s.call.span))
+        path, span, function = first.module.path, first.call.span, None
+        defined = False
+    name = (function or group.key.rsplit(":", 1)[-1]).rsplit(".", 1)[-1]
+    sites = sorted(group.sites, key=lambda s: (s.module.path, s.call.span))
+    policies: list[tuple[CallSite, RetryPolicy]] = []
+    limits: list[Sourced[SecondsValue]] = []
+    hooks: list[FailureHook] = []
+    details: list[EnqueueSite] = []
+    for site in sites:
+        call_site, policy, limit, site_hooks, detail = _call_site(resolver, site, path)
+        policies.append((call_site, policy))
+        limits.append(limit)
+        hooks.extend(site_hooks)
+        details.append(detail)
+    job_def = group.job_def[1] if group.job_def else None
+    if policies:
+        policy = _worst(policies)
+        time_limit: Sourced[SecondsValue] | None = _longest(limits)
+    else:  # an @job function that is never enqueued in the project
+        assert group.job_def is not None
+        def_module, _ = group.job_def
+        options = dict(job_def.options) if job_def else {}
+        policy = retry_policy(project, def_module, options.get("retry"), None)
+        time_limit = job_timeout(project, def_module, "timeout", options.get("timeout"), None, None)
+        hooks.extend(failure_hooks(project, def_module, options.get("on_failure"), None))
+    unique_hooks = tuple(dict.fromkeys([*hooks, *handlers]))
+    job_details: list[tuple[str, Any]] = [("defined_in_project", defined)]
+    if job_def is not None and group.job_def is not None:
+        job_details.append(("decorator", job_def.decorator))
+        job_details.append(("variant", job_def.datum("variant")))
+        retry_shape = resolver.retry_shape(group.job_def[0], job_def.option("retry"))
+        job_details.append(("decorator_retry", retry_shape))
+    job_details.append(("sites", tuple(details)))
+    wrappers = tuple(dict.fromkeys(site.wrapper for site in sites if site.wrapper))
+    if wrappers:
+        job_details.append(("wrappers", wrappers))
+    return Job(
+        name=name,
+        qualname=group.key,
+        framework=FRAMEWORK,
+        kind="rq-job",
+        path=path,
+        span=span,
+        policy=policy,
+        policies=tuple(policies),
+        failure_hooks=unique_hooks,
+        time_limit=time_limit,
+        call_sites=tuple(site for site, _ in policies),
+        function=function,
+        details=tuple(job_details),
+    )
+
+
+def _definition(project: ProjectIndex, group: _JobGroup) -> tuple[str, Span, str] | None:
+    if group.job_def is not None:
+        module, job_def = group.job_def
+        return module.path, job_def.span, job_def.function
+    if ":" in group.key:
+        return None
+    found = project.split(group.key)
+    if found is None:
+        return None
+    owner, attribute = found
+    for name, line, column in data(owner, FUNCTIONS_KEY) or ():
+        if name == attribute:
+            return owner.path, Span(line, column, line, column + len(name.rsplit(".", 1)[-1])), name
+    return None
+
+
+def _call_site(
+    resolver: Resolver, site: Site, job_path: str
+) -> tuple[CallSite, RetryPolicy, Sourced[SecondsValue], list[FailureHook], EnqueueSite]:
+    project, options = resolver.project, site.options
+
+    def shown(key: str) -> str | None:
+        path = site.where(key).path
+        return path if path != job_path else None
+
+    retry = options.get("retry")
+    spread = options.get("**")
+    if retry is None and spread is not None:
+        policy = spread_policy(spread, shown("**"), site.wrapper)
+    else:
+        policy = retry_policy(project, site.where("retry"), retry, shown("retry"))
+    keyword = site.timeout_keyword
+    if options.get(keyword) is None and spread is not None:
+        # the spread dict may set the timeout as well (ckan's wrapper does, from its config)
+        limit: Sourced[SecondsValue] = sourced(
+            UNKNOWN, f"**{spread.code} may carry {keyword}=", spread, shown("**")
+        )
+    else:
+        limit = job_timeout(
+            project,
+            site.where(keyword),
+            keyword,
+            options.get(keyword),
+            site.queue_default,
+            shown(keyword),
+        )
+    failure_ttl = failed_job_ttl(
+        project, site.where("failure_ttl"), options.get("failure_ttl"), shown("failure_ttl")
+    )
+    hooks = failure_hooks(
+        project, site.where("on_failure"), options.get("on_failure"), shown("on_failure")
+    )
+    call = site.call
+    method = call.method
+    if site.wrapper is not None:
+        method = f"{method} (enqueued through {site.wrapper})"
+    call_site = CallSite(
+        path=site.module.path,
+        span=call.span,
+        method=method,
+        target=call.target or "",
+        keywords=tuple(options) if site.wrapper else tuple(name for name, _ in call.keywords),
+        policy=policy,
+        job_timeout=limit,
+        failure_hooks=tuple(hook.target for hook in hooks),
+        failure_ttl=failure_ttl,
+    )
+    misplaced = options.get("timeout") if keyword == "job_timeout" else None
+    notes = list(interval_notes(project, site.where("retry"), retry))
+    if misplaced is not None:
+        notes.append(
+            f"timeout= on {call.method}() is passed to the job function, not a job timeout "
+            "(use job_timeout=)"
+        )
+    if site.wrapper is not None:
+        notes.append(f"enqueued through {site.wrapper}")
+    detail = EnqueueSite(
+        path=site.module.path,
+        span=call.span,
+        method=method,
+        shape=site.decorator if site.decorator is not None else call.shape,
+        retry=retry,
+        timeout_passed_to_function=misplaced,
+        notes=tuple(notes),
+        retry_shape=resolver.retry_shape(site.where("retry"), retry),
+        wrapper=site.wrapper,
+    )
+    return call_site, policy, limit, hooks, detail
+
+
+# -- worst cases ---------------------------------------------------------------------------------
+
+
+def _attempts_rank(value: object) -> float:
+    if value is UNBOUNDED:
+        return float("inf")
+    if value is UNKNOWN:
+        return 1e300  # worse than any number, better than "forever"
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def _worst(policies: Iterable[tuple[CallSite, RetryPolicy]]) -> RetryPolicy:
+    best: RetryPolicy | None = None
+    for _, policy in policies:
+        if best is None or _attempts_rank(policy.max_attempts.value) > _attempts_rank(
+            best.max_attempts.value
+        ):
+            best = policy
+    assert best is not None
+    return best
+
+
+def _longest(limits: list[Sourced[SecondsValue]]) -> Sourced[SecondsValue] | None:
+    """The weakest time limit among the sites: none, then unknown, then the largest."""
+
+    def rank(limit: Sourced[SecondsValue]) -> float:
+        if limit.value is None:
+            return float("inf")
+        if limit.value is UNKNOWN:
+            return 1e300
+        return float(limit.value)  # type: ignore[arg-type]
+
+    return max(limits, key=rank) if limits else None
