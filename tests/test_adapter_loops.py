@@ -1,4 +1,4 @@
-"""Handwritten retry and poll loops (retrylint/frameworks/loops.py)."""
+"""Handwritten retry and poll loops (retrylint/frameworks/loops/)."""
 
 from __future__ import annotations
 

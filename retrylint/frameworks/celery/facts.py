@@ -208,6 +208,12 @@ def _job_def(
         ("helper_calls", tuple(scan.helpers)),
         ("celery_only_kwargs", bool(kwargs & CELERY_ONLY_KWARGS)),
         ("other_framework_kwargs", bool(kwargs & OTHER_FRAMEWORK_KWARGS)),
+        (
+            "bare_name",
+            isinstance(
+                decorator.call.func if decorator.call else decorator.node.decorator, cst.Name
+            ),
+        ),
     )
     return JobDef(
         function=function.qualname,

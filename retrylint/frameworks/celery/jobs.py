@@ -11,7 +11,8 @@ Decisions:
   ``celery.current_app``; never when it resolves to another framework's object or to a name
   built by a huey/taskiq constructor; otherwise (imported from outside, built by a factory)
   when it passes a Celery-only keyword, or the project imports celery and neither huey nor
-  taskiq. Decorators passing Huey/taskiq-only keywords (``retries``, ``task_name`` ...) never are.
+  taskiq. Decorators passing Huey/taskiq-only keywords (``retries``, ``task_name`` ...) never are,
+  nor a bare ``@task`` imported from another package (``from invoke import task``).
 
 Not modelled: ``Celery(task_cls=...)`` bases outside the project.
 """
@@ -78,6 +79,8 @@ def _claim(state: Project, module: ModuleFacts, job_def: JobDef) -> tuple[bool, 
     root = canonical.split(".", 1)[0]
     if root in OTHER_FRAMEWORK_ROOTS:
         return False, None
+    if job_def.datum("bare_name") and root != "celery" and canonical not in index.modules:
+        return False, None  # `from invoke import task`: another package's `task` function
     callee = state.bindings.get(canonical)
     if callee is not None:
         if callee.split(".", 1)[0] in OTHER_FRAMEWORK_ROOTS:
