@@ -36,6 +36,8 @@ _ENVIRONMENT_LOOKUPS = {
     "decouple.config": (1, "default"),
 }
 _CONVERSIONS = {"int": int, "float": float}
+# libcst operator class names shown as Python writes them in an unevaluated OpValue.
+OPERATOR_SYMBOLS = {"BitOr": "|", "BitAnd": "&", "Add": "+", "Multiply": "*", "Power": "**"}
 
 
 @dataclass
@@ -232,9 +234,8 @@ class FileContext:
         op = type(node.operator).__name__
         numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (left, right))
         if numeric:
-            return _arithmetic(op, left, right)  # type: ignore[arg-type]
-        symbol = {"BitOr": "|", "BitAnd": "&", "Add": "+", "Multiply": "*", "Power": "**"}
-        return OpValue(symbol.get(op, op), left, right)
+            return arithmetic(op, left, right)  # type: ignore[arg-type]
+        return OpValue(OPERATOR_SYMBOLS.get(op, op), left, right)
 
     # -- helpers for adapters ----------------------------------------------------------------
     def module_functions(self) -> Iterator[FunctionInfo]:
@@ -278,7 +279,7 @@ def _known_result(call: CallValue) -> Value:
     return call
 
 
-def _arithmetic(op: str, left: float, right: float) -> Value:
+def arithmetic(op: str, left: float, right: float) -> Value:
     try:
         match op:
             case "Add":

@@ -191,7 +191,7 @@ def _analyse_module(
     constants: list[tuple[str, Value]] = []
     for name, expression in ctx.constants.items():
         value = ctx.evaluate(expression)
-        if isinstance(value, int | float | str | bool | tuple) or value is None:
+        if _is_constant(value):
             constants.append((name, value))
     graph = call_facts(ctx)
     facts = sink.into_facts(
@@ -208,6 +208,18 @@ def _analyse_module(
         import_insert_line=ctx.import_insert_line(),
     )
     return FileResult(path, facts, tuple(findings))
+
+
+def _is_constant(value: object) -> bool:
+    """A literal, or arithmetic over literals and names the project index may resolve
+    (``MAX_AGE // DELAY + 10`` with both from a settings class)."""
+    if isinstance(value, int | float | str | bool | tuple) or value is None:
+        return True
+    from retrylint.values import OpValue, Ref
+
+    if isinstance(value, OpValue):
+        return _is_constant(value.left) and _is_constant(value.right)
+    return isinstance(value, Ref)
 
 
 def _analyse_path(item: tuple[str, AnalysisSettings, bytes | None]) -> FileResult:

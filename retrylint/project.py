@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from retrylint.context import SELF_MODULE
+from retrylint.context import OPERATOR_SYMBOLS, SELF_MODULE, arithmetic
 from retrylint.facts import (
     CallFact,
     ClassFact,
@@ -24,7 +24,7 @@ from retrylint.facts import (
     ObjectFact,
 )
 from retrylint.model import UNKNOWN
-from retrylint.values import Value
+from retrylint.values import OpValue, Ref, Value, is_number
 
 _MAX_RESOLVE_DEPTH = 16
 DJANGO_SETTINGS = "django.conf.settings."
@@ -161,13 +161,16 @@ class ProjectIndex:
                 return owner, fact
         return None
 
-    def constant(self, name: str, module: ModuleFacts | None = None) -> Value:
+    def constant(self, name: str, module: ModuleFacts | None = None, depth: int = 0) -> Value:
         """The literal a name stands for: a module constant, a class attribute (``Config.X``,
         ``settings.X`` with ``settings = Settings()``), or a Django setting; else UNKNOWN.
 
         Settings read from ``django.conf.settings`` are looked up in the project's settings
         modules; when they disagree (development and production values), the value is UNKNOWN.
+        A module constant written as arithmetic over other names is computed from theirs.
         """
+        if depth > _MAX_RESOLVE_DEPTH:
+            return UNKNOWN
         canonical = self.canonical(name, module)
         if canonical.startswith(DJANGO_SETTINGS):
             return self._django_setting(canonical[len(DJANGO_SETTINGS) :])
@@ -177,12 +180,25 @@ class ProjectIndex:
         owner, attribute = found
         constants = dict(owner.facts.constants)
         if attribute in constants:
-            return constants[attribute]
+            return self.literal(constants[attribute], owner, depth + 1)
         holder, dot, key = attribute.partition(".")
         if not dot or "." in key:
             return UNKNOWN
         cls = self.class_of(owner, holder)
         return self.class_constant(*cls, key) if cls else UNKNOWN
+
+    def literal(self, value: Value, module: ModuleFacts, depth: int = 0) -> Value:
+        """``value`` with names resolved and arithmetic done, as far as the project tells."""
+        if isinstance(value, Ref):
+            return self.constant(value.name, module, depth + 1)
+        if isinstance(value, OpValue):
+            left = self.literal(value.left, module, depth + 1)
+            right = self.literal(value.right, module, depth + 1)
+            if is_number(left) and is_number(right):
+                names = {symbol: name for name, symbol in OPERATOR_SYMBOLS.items()}
+                return arithmetic(names.get(value.op, value.op), left, right)  # type: ignore[arg-type]
+            return UNKNOWN
+        return value
 
     # -- classes --------------------------------------------------------------------------------
     @cached_property

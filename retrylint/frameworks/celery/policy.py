@@ -175,8 +175,9 @@ def _handler_exceptions(state: Project, retry: RetryPath) -> ExceptionsValue:
 
 
 def _number(state: Project, option: Option) -> Value:
-    value, _ = _resolve(state, option.value, option.module)
-    return value
+    """A number as written, or what the names in it stand for in the project (a constant, a
+    settings class attribute, a Django setting, arithmetic over them)."""
+    return state.index.literal(option.value, option.module)
 
 
 def _retry_policy(
@@ -349,8 +350,7 @@ def _manual_delay(state: Project, layers: OptionLayers, retry: RetryPath) -> Sou
         origin = _retry_text(call, f"countdown={countdown.code}")
         delay = call.delay
         if delay is None:
-            value, _ = _resolve(state, countdown.value, retry.module)
-            seconds = as_seconds(value)
+            seconds = as_seconds(state.index.literal(countdown.value, retry.module))
             if isinstance(seconds, float):
                 delay = NO_DELAY if seconds <= 0 else Delay("constant", seconds, None, False)
             else:
