@@ -90,6 +90,11 @@ DEFAULT_NON_PRODUCTION: tuple[str, ...] = (
     "benchmarks/",
     "examples/",
     "example/",
+    "example_*/",
+    # code templates: cookiecutter folders, Jinja-rendered .py files
+    "*{{*",
+    "template/",
+    "templates/",
     "docs/",
     "doc/",
     # infrastructure code and tool folders (.github, .semgrep, .circleci ...): not workers
