@@ -25,6 +25,7 @@ from retrylint.model import Job
 
 ADAPTERS: tuple[str, ...] = (
     "calls",
+    "factories",
     "celery",
     "rq",
     "dramatiq",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from retrylint.facts import ConfigFact, JobDef, ObjectFact
-from retrylint.frameworks.dramatiq.facts import FRAMEWORK
+from retrylint.frameworks.dramatiq.facts import BUILT_BY, FRAMEWORK
 from retrylint.model import UNKNOWN, Marker, Source, Sourced, Span
 from retrylint.project import ModuleFacts, ProjectIndex
 from retrylint.values import CallValue, Located, Ref, Value
@@ -49,6 +49,7 @@ def all_brokers(project: ProjectIndex) -> dict[str, Broker]:
         if fact.kind == "dramatiq-broker":
             name = f"{module.module}.{fact.name}"
             brokers.setdefault(name, Broker(name, module, fact))
+    built = {name: broker for name, broker in brokers.items() if name.endswith(BUILT_BY)}
     for module, config in project.configs(FRAMEWORK):
         if config.scope is None:
             continue
@@ -67,7 +68,14 @@ def all_brokers(project: ProjectIndex) -> dict[str, Broker]:
                 broker.config_calls.append(config.key)
         elif "." in config.key:
             broker.settings.setdefault(config.key, setting)
-    for broker in brokers.values():
+    if built:
+        # `broker = get_broker()` at module level: that name is the broker the function builds.
+        for module in project:
+            for instance, callee in module.facts.instances:
+                made = built.get(project.canonical(callee, module) + BUILT_BY)
+                if made is not None:
+                    brokers.setdefault(f"{module.module}.{instance}", made)
+    for broker in {id(b): b for b in brokers.values()}.values():
         if broker.middleware_list is not None and isinstance(broker.middleware_list.value, tuple):
             module = broker.module
             for item in broker.middleware_list.value:

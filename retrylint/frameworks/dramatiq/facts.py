@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import bisect
 import re
+from dataclasses import dataclass
+from typing import Literal
 
 import libcst as cst
 
-from retrylint.context import SELF_MODULE, ClassInfo, FileContext
+from retrylint.context import SELF_MODULE, ClassInfo, FileContext, FunctionInfo
 from retrylint.facts import ConfigFact, HookFact, JobDef, ObjectFact
 from retrylint.frameworks import FactSink
-from retrylint.frameworks.common import call_shape, decorators, keyword_options
+from retrylint.frameworks.common import BodyVisitor, call_shape, decorators, keyword_options
 from retrylint.frameworks.dramatiq.retry_when import analyse_retry_when, record_retry_when
-from retrylint.model import Span
-from retrylint.values import Located, Ref
+from retrylint.model import Marker, Span
+from retrylint.values import Located, Ref, exception_names
 
 FRAMEWORK = "dramatiq"
 ACTOR_DECORATORS = frozenset({"dramatiq.actor", "dramatiq.actor.actor"})
@@ -53,10 +55,51 @@ ACTOR_OPTIONS = frozenset(
     }
 )
 SUBCLASS_DATA = "dramatiq.subclass"
+BUILT_BY = "()"  # a broker made by a function is named "<function>()"
+RETRY = frozenset({"dramatiq.Retry", "dramatiq.errors.Retry"})
+RETRY_RAISES_DATA = "dramatiq.retry-raises"
+
+
+@dataclass(frozen=True)
+class RetryRaise:
+    """``raise Retry(delay=...)`` in a function: Dramatiq retries after ``delay`` ms instead of
+    its backoff, for the failures of the ``except`` clause around it (None: outside any)."""
+
+    span: Span
+    code: str
+    delay: Located | None
+    handled: tuple[str, ...] | Literal["all"] | Marker | None
+
+
+class _RetryRaiseFinder(BodyVisitor):
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.found: list[RetryRaise] = []
+
+    def visit_Raise(self, node: cst.Raise) -> None:
+        exc = node.exc
+        call = exc if isinstance(exc, cst.Call) else None
+        if exc is None or self.ctx.qualify(call.func if call else exc) not in RETRY:
+            return
+        delay = None
+        for position, arg in enumerate(call.args if call else ()):
+            keyword = arg.keyword.value if arg.keyword is not None else None
+            if keyword == "delay" or (keyword is None and position == 1):  # Retry(message, delay)
+                delay = self.ctx.locate(arg.value)
+        handled: tuple[str, ...] | Literal["all"] | Marker | None = None
+        if self.handlers:
+            handler = self.handlers[-1]
+            handled = (
+                "all" if handler.type is None else exception_names(self.ctx.evaluate(handler.type))
+            )
+        span = self.ctx.span(node)
+        self.found.append(RetryRaise(span, self.ctx.code(node).strip(), delay, handled))
 
 
 def extract(ctx: FileContext, sink: FactSink) -> None:
     if _imports_dramatiq(ctx):
+        _extract_retry_raises(ctx, sink)
         _extract_actors(ctx, sink)
         _extract_brokers(ctx, sink)
         _extract_broker_calls(ctx, sink)
@@ -66,6 +109,18 @@ def extract(ctx: FileContext, sink: FactSink) -> None:
 
 def _imports_dramatiq(ctx: FileContext) -> bool:
     return any(target.split(".", 1)[0] == FRAMEWORK for target in ctx.imports.values())
+
+
+def _extract_retry_raises(ctx: FileContext, sink: FactSink) -> None:
+    """Every module-level function's ``raise Retry(...)``: actors made by a project factory are
+    only known in the project phase, so their bodies are read here all the same."""
+    if "Retry" not in ctx.source:
+        return
+    for function in ctx.module_functions():
+        finder = _RetryRaiseFinder(ctx)
+        function.node.body.visit(finder)
+        if finder.found:
+            sink.data.append((RETRY_RAISES_DATA, (function.qualname, tuple(finder.found))))
 
 
 def _extract_actors(ctx: FileContext, sink: FactSink) -> None:
@@ -193,41 +248,103 @@ def hook_target(located: Located) -> str:
 
 
 def _extract_brokers(ctx: FileContext, sink: FactSink) -> None:
-    """``broker = RedisBroker(...)`` (any ``dramatiq.*Broker``) and ``broker = get_broker()``."""
+    """``broker = RedisBroker(...)`` (any ``dramatiq.*Broker``, or a ``*Broker`` subclass in a
+    file importing dramatiq) and ``broker = get_broker()``.
+
+    A broker built inside a function (``def get_broker(): ... return RoutingRedisBroker(...)``)
+    is recorded under the name ``<function>()``: a module-level ``broker = get_broker()`` in
+    any module is that broker (``brokers.all_brokers``).
+    """
     for assignment in ctx.assignments:
-        if assignment.function is not None or assignment.class_name is not None:
+        if assignment.class_name is not None:
             continue
         call = assignment.value
         if not isinstance(call, cst.Call) or not _is_broker_call(ctx, call):
             continue
+        function = assignment.function
         for target in assignment.targets:
-            if isinstance(target, cst.Name):
+            if not isinstance(target, cst.Name):
+                continue
+            if function is None:
                 _record_broker(ctx, sink, target.value, call, ctx.span(target))
+            elif function.is_module_level:
+                name = f"{function.qualname}{BUILT_BY}"
+                _record_broker(ctx, sink, name, call, ctx.span(target), function)
 
 
 def _is_broker_call(ctx: FileContext, call: cst.Call) -> bool:
     name = ctx.qualify(call.func) or ""
     if name in GET_BROKER:
         return True
-    return name.split(".", 1)[0] == FRAMEWORK and name.rsplit(".", 1)[-1].endswith("Broker")
+    return name.rsplit(".", 1)[-1].endswith("Broker") and (
+        name.split(".", 1)[0] == FRAMEWORK or _imports_dramatiq(ctx)
+    )
 
 
-def _record_broker(ctx: FileContext, sink: FactSink, name: str, call: cst.Call, span: Span) -> None:
+def _record_broker(
+    ctx: FileContext,
+    sink: FactSink,
+    name: str,
+    call: cst.Call,
+    span: Span,
+    function: FunctionInfo | None = None,
+) -> None:
     sink.objects.append(ObjectFact(name, "dramatiq-broker", FRAMEWORK, span, ctx.locate(call)))
     scope = f"{SELF_MODULE}.{name}"
     for arg in call.args:
         if arg.keyword is None:
             continue
         keyword = arg.keyword.value
+        value = _local_value(ctx, arg.value, function)
         if keyword == "middleware":
-            sink.configs.append(ConfigFact(FRAMEWORK, "middleware", ctx.locate(arg.value), scope))
-            if isinstance(arg.value, cst.List | cst.Tuple):
-                for element in arg.value.elements:
-                    _record_middleware(ctx, sink, element.value, scope, in_list=True)
-        elif keyword == "dead_message_ttl":
             sink.configs.append(
-                ConfigFact(FRAMEWORK, "dead_message_ttl", ctx.locate(arg.value), scope)
+                ConfigFact(FRAMEWORK, "middleware", _middleware_list(ctx, value), scope)
             )
+            if isinstance(value, cst.List | cst.Tuple):
+                for element in _listed(value):
+                    _record_middleware(ctx, sink, element, scope, in_list=True)
+        elif keyword == "dead_message_ttl":
+            sink.configs.append(ConfigFact(FRAMEWORK, "dead_message_ttl", ctx.locate(value), scope))
+
+
+def _local_value(
+    ctx: FileContext, value: cst.BaseExpression, function: FunctionInfo | None
+) -> cst.BaseExpression:
+    """What a local name passed to the broker was bound to in the same function, if once."""
+    if function is None or not isinstance(value, cst.Name):
+        return value
+    bound = [
+        a.value
+        for a in ctx.assignments
+        if a.function is function
+        and any(isinstance(t, cst.Name) and t.value == value.value for t in a.targets)
+    ]
+    return bound[0] if len(bound) == 1 else value
+
+
+def _listed(value: cst.List | cst.Tuple) -> list[cst.BaseExpression]:
+    """The elements of a middleware list; a conditional splat (``*([M()] if db else [])``)
+    counts its elements as present (the worst case for what the list may hold)."""
+    found: list[cst.BaseExpression] = []
+    for element in value.elements:
+        if not isinstance(element, cst.StarredElement):
+            found.append(element.value)
+            continue
+        inner = element.value
+        branches = [inner.body, inner.orelse] if isinstance(inner, cst.IfExp) else [inner]
+        for branch in branches:
+            if isinstance(branch, cst.List | cst.Tuple):
+                found.extend(
+                    e.value for e in branch.elements if not isinstance(e, cst.StarredElement)
+                )
+    return found
+
+
+def _middleware_list(ctx: FileContext, value: cst.BaseExpression) -> Located:
+    if isinstance(value, cst.List | cst.Tuple):
+        items = tuple(ctx.evaluate(element) for element in _listed(value))
+        return Located(items, ctx.span(value), ctx.code(value))
+    return ctx.locate(value)
 
 
 def _record_middleware(

@@ -34,13 +34,17 @@ from retrylint.frameworks.dramatiq.brokers import (
     local_brokers,
 )
 from retrylint.frameworks.dramatiq.facts import (
+    ACTOR_DECORATORS,
     FRAMEWORK,
     GENERIC_ACTORS,
+    RETRY_RAISES_DATA,
     SUBCLASS_DATA,
+    RetryRaise,
     hook_target,
     literal_name,
 )
 from retrylint.frameworks.dramatiq.retry_when import RETRY_WHEN_DATA, RetryWhen
+from retrylint.frameworks.factories import factory_job_defs
 from retrylint.linking import call_site
 from retrylint.model import (
     UNBOUNDED,
@@ -57,7 +61,15 @@ from retrylint.model import (
     default,
 )
 from retrylint.project import ModuleFacts, ProjectIndex
-from retrylint.values import CallValue, Located, as_seconds, exception_names
+from retrylint.values import (
+    CallValue,
+    Located,
+    OpValue,
+    Ref,
+    as_seconds,
+    exception_names,
+    is_number,
+)
 
 # Options that a message may override with send_with_options / message_with_options.
 MESSAGE_OPTIONS = ("max_retries", "min_backoff", "max_backoff", "throws", "time_limit", "max_age")
@@ -68,11 +80,15 @@ def build_jobs(project: ProjectIndex) -> Iterable[Job]:
     chosen = default_broker(project, brokers)
     local = local_brokers(project)
     retry_whens: dict[tuple[str, Span], RetryWhen] = {}
+    raises: dict[tuple[str, str], tuple[RetryRaise, ...]] = {}
     for module in project:
         for key, value in module.facts.data:
             if key == RETRY_WHEN_DATA:
                 span, analysis = value
                 retry_whens[(module.path, span)] = analysis
+            elif key == RETRY_RAISES_DATA:
+                function, found = value
+                raises[(module.path, function)] = found
     hooks: dict[str, tuple[ModuleFacts, HookFact]] = {}
     for module, hook in project.hooks(FRAMEWORK):
         if hook.kind.startswith("middleware."):
@@ -86,6 +102,12 @@ def build_jobs(project: ProjectIndex) -> Iterable[Job]:
         for key, value in module.facts.data:
             if key == SUBCLASS_DATA:
                 candidates.append((module, value))
+    candidates.extend(
+        (made.module, made.job_def)
+        for made in factory_job_defs(
+            project, lambda name, _: name in ACTOR_DECORATORS, "actor", FRAMEWORK
+        )
+    )
     classes = {
         f"{module.module}.{job_def.function}": (module, job_def)
         for module, job_def in candidates
@@ -101,7 +123,10 @@ def build_jobs(project: ProjectIndex) -> Iterable[Job]:
         elif job_def.kind != "actor":
             continue
         broker = actor_broker(project, module, job_def, brokers, chosen, local)
-        yield _build_actor(project, module, job_def, broker, retry_whens, hooks, overrides)
+        actor_raises = raises.get((module.path, job_def.function), ())
+        yield _build_actor(
+            project, module, job_def, broker, retry_whens, hooks, overrides, actor_raises
+        )
 
 
 def _resolve_actor_class(
@@ -161,6 +186,7 @@ def _build_actor(
     retry_whens: dict[tuple[str, Span], RetryWhen],
     hooks: dict[str, tuple[ModuleFacts, HookFact]],
     overrides: dict[str, list[tuple[ModuleFacts, CallFact]]],
+    raises: tuple[RetryRaise, ...] = (),
 ) -> Job:
     qualname = f"{module.module}.{job_def.function}"
     function = job_def.function
@@ -168,13 +194,15 @@ def _build_actor(
         function = job_def.datum("perform") or function
     actor = {name: located for name, located in job_def.options}
     options_path = job_def.datum("options_path", module.path)
-    resolver = _Resolver(project, module, actor, broker, retry_whens, options_path=options_path)
+    resolver = _Resolver(
+        project, module, actor, broker, retry_whens, options_path=options_path, raises=raises
+    )
     policy = resolver.policy({})
     policies: list[tuple[CallSite, RetryPolicy]] = []
     for call_module, call in overrides.get(qualname, ()):
         message = {name: located for name, located in call.keywords if name in MESSAGE_OPTIONS}
         site_policy = _Resolver(
-            project, module, actor, broker, retry_whens, call_module.path, options_path
+            project, module, actor, broker, retry_whens, call_module.path, options_path, raises
         ).policy(message)
         site = replace(call_site(call_module, call), policy=site_policy)
         policies.append((site, site_policy))
@@ -190,6 +218,9 @@ def _build_actor(
     for key in ("retry_when", "throws", "queue_name"):
         if key in actor:
             details.append((key, actor[key]))
+    steady = resolver.steady_retry()
+    if steady is not None:
+        details.append(("delay_retry_on", _handled(steady.handled)))
     when = resolver.retry_when()
     if when is not None and when[1].function is not None:
         details.append(("retry_when_function", when[1].function))
@@ -209,6 +240,11 @@ def _build_actor(
         function=function,
         details=tuple(details),
     )
+
+
+def _handled(handled: object) -> object:
+    """The failures a retry path retries: its ``except`` clause's, or none (a condition)."""
+    return () if handled is None else handled
 
 
 def _failure_hooks(
@@ -242,8 +278,10 @@ class _Resolver:
         retry_whens: dict[tuple[str, Span], RetryWhen],
         message_path: str | None = None,
         options_path: str | None = None,
+        raises: tuple[RetryRaise, ...] = (),
     ) -> None:
         self.project = project
+        self.raises = raises
         self.module = module
         self.actor = actor
         self.broker = broker
@@ -253,6 +291,20 @@ class _Resolver:
         self.options_path = None if options_path == module.path else options_path
 
     def setting(
+        self, key: str, middleware: str | None, message: dict[str, Located]
+    ) -> Setting | None:
+        """The setting that decides ``key``, its value read through the project's constants
+        and settings (``max_retries=settings.WORKER_MAX_RETRIES``)."""
+        found = self._setting(key, middleware, message)
+        if found is None or not isinstance(found.value, Ref | OpValue):
+            return found
+        module = self.project.by_path.get(found.path) if found.path else self.module
+        value = self.project.literal(found.value, module or self.module)
+        if value is UNKNOWN:
+            return found
+        return replace(found, value=value, origin=f"{found.origin} (= {value!r})")
+
+    def _setting(
         self, key: str, middleware: str | None, message: dict[str, Located]
     ) -> Setting | None:
         if key in message:
@@ -397,7 +449,28 @@ class _Resolver:
         owner = self.project.by_path.get(path, self.module)
         return tuple(self.project.canonical(name, owner) for name in names)
 
+    def steady_retry(self) -> RetryRaise | None:
+        """The first ``raise Retry(delay=<constant>)``: Dramatiq then waits that long, not its
+        backoff. A delay computed at run time (a server's Retry-After) is not steady."""
+        for found in self.raises:
+            if found.delay is not None and self._delay_ms(found.delay) is not None:
+                return found
+        return None
+
+    def _delay_ms(self, located: Located) -> float | None:
+        value = self.project.literal(located.value, self.module)
+        return float(value) if is_number(value) else None  # type: ignore[arg-type]
+
     def delay(self, message: dict[str, Located]) -> Sourced:
+        """Backoff from min_backoff to max_backoff; a steady ``raise Retry(delay=...)`` is the
+        weakest path and stands for the actor (as Celery's weakest retry path does)."""
+        steady = self.steady_retry()
+        if steady is not None and steady.delay is not None:
+            milliseconds = self._delay_ms(steady.delay) or 0.0
+            wait = Delay("constant", milliseconds / 1000, None, False)
+            if milliseconds <= 0:
+                wait = Delay("none", 0.0, None, False)
+            return Sourced(wait, "explicit", steady.code, steady.delay.span)
         low = self.setting("min_backoff", "Retries", message)
         high = self.setting("max_backoff", "Retries", message)
         base = _milliseconds(low, DRAMATIQ_MIN_BACKOFF, middleware_or_default=True)
