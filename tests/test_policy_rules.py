@@ -6,6 +6,7 @@ arithmetic (worst-case window, longest wait) independently of any framework's sy
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -229,6 +230,26 @@ class TestRL201Load:
     )
     def test_waiting_for_a_state_is_left_alone(self, retry_on: tuple[str, ...]) -> None:
         assert rl201_finding(4, Delay("constant", 1.0), retry_on=retry_on) is None
+
+    def test_a_long_wait_for_a_state_is_low(self) -> None:
+        finding = rl201_finding(21, Delay("constant", 1.0), retry_on=("ResourceNotFound",))
+        assert finding.severity == "low"
+        assert "waits for a state with 20 retries every 1 s" in finding.message
+        assert "every attempt is spent within 20 s" in finding.message
+
+    def test_the_steady_paths_own_failures_decide(self) -> None:
+        """A job retrying everything with backoff, but `raise Retry(delay=1000)` on a condition:
+        the steady path waits for a state."""
+        p = make_policy(
+            retries=explicit(True, "autoretry_for", SPAN),
+            max_attempts=explicit(21, "max_retries", SPAN),
+            delay=explicit(Delay("constant", 1.0), "raise Retry(delay=1000)", Span(4, 1, 4, 10)),
+            deadline=explicit(None, "deadline", None),
+            retry_on=explicit("all", "every exception", SPAN),
+        )
+        steady = replace(job(p, framework="dramatiq"), details=(("delay_retry_on", ()),))
+        [finding] = rl201.check_project(project(steady))
+        assert "waits for a state" in finding.message
 
     def test_outside_job_code_a_step_lower(self) -> None:
         p = policy(6, NO_DELAY)

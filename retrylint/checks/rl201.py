@@ -8,9 +8,15 @@ Severity follows the load the policy puts on a struggling dependency, from its n
 - a few retries minutes apart is low: no load to speak of, but the attempts are spent within a
   fixed time, so an outage longer than that exhausts them where growing waits would ride it out.
 
-Not reported: polls (a steady cadence is the point) and bounded retries of failures that are not
-a dependency's trouble (a conflict, a state that is not there yet): nobody is overloaded by them.
-Contention for a lock is reported, low: the harm there is lockstep, not load.
+Waiting for a state rather than a dependency (a retry on a condition, a conflict, a row that is
+not there yet) overloads nobody: a short race wait (three retries or fewer) is not reported; a
+longer one is, low, because its attempts are spent within a fixed time that a backlog can
+outlast. Polls are not reported (a steady cadence is their point; forever is RL101's). Contention
+for a lock is reported, low: the harm there is lockstep, not load.
+
+A job whose steady delay comes from one retry path (``raise Retry(delay=1000)`` in one
+``except``) is judged on that path's failures (the ``delay_retry_on`` detail), not on every
+failure the job retries.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from retrylint.checks.policy import (
 )
 from retrylint.findings import Finding
 from retrylint.fixes import build_fix
-from retrylint.model import UNBOUNDED, Delay
+from retrylint.model import UNBOUNDED, Delay, RetryPolicy
 from retrylint.policy_math import format_duration
 
 BURST_WINDOW = 60.0  # seconds: retries spent within it hit a dependency in one burst
@@ -44,9 +50,14 @@ def check_project(project: Project) -> Iterator[Finding]:
         unbounded = policy.max_attempts.value is UNBOUNDED and policy.deadline.value is None
         if judged.job.detail("shape") == "poll":
             continue  # a steady polling cadence is the point of a poll (forever is RL101's)
-        if not unbounded and _waits_for_a_state(judged):
-            continue  # a bounded conflict or condition retry stresses nobody
-        severity, consequence = _load(judged, pace, unbounded)
+        state = not unbounded and _waits_for_a_state(judged)
+        retries = _retries(policy, pace)
+        short = retries is not None and retries <= BURST_RETRIES
+        if state and (judged.job.framework == "loop" or short):
+            continue  # a short race wait, or a loop retrying a conflict: it stresses nobody
+        severity, consequence = (
+            _state_wait(policy, pace) if state else _load(judged, pace, unbounded)
+        )
         path, span = judged.location(policy.delay)
         yield from judged.report(
             project,
@@ -62,10 +73,33 @@ def check_project(project: Project) -> Iterator[Finding]:
 def _waits_for_a_state(judged: JudgedPolicy) -> bool:
     """Retries that wait for a state, not a dependency. Loops are found by shape, so they must
     show a failure that looks transient; jobs retry what their authors chose to."""
-    retry_on = judged.policy.retry_on.value
+    retry_on = judged.job.detail("delay_retry_on", judged.policy.retry_on.value)
     if judged.job.framework == "loop":
         return not may_be_transient(retry_on)
     return waits_out_a_conflict(retry_on)
+
+
+def _retries(policy: RetryPolicy, pace: float) -> int | None:
+    """How many retries the policy makes: from its attempts, else from its deadline."""
+    attempts, deadline = policy.max_attempts.value, policy.deadline.value
+    if isinstance(attempts, int):
+        return attempts - 1
+    if isinstance(deadline, float | int) and pace > 0:
+        return int(deadline // pace)
+    return None
+
+
+def _state_wait(policy: RetryPolicy, pace: float) -> tuple[str, str]:
+    retries = _retries(policy, pace)
+    every = "back to back" if pace <= 0 else f"every {format_duration(pace)}"
+    if retries is None:
+        return "low", f"waits for a state {every} with no backoff, an unknown number of times"
+    total = format_duration(retries * pace)
+    return "low", (
+        f"waits for a state with {retries} retries {every} and no backoff: every attempt is "
+        f"spent within {total}, so a backlog that delays the state longer fails the job; "
+        "growing waits would cover far more time with the same attempts"
+    )
 
 
 def _steady_pace(delay: Delay) -> float | None:
@@ -93,11 +127,7 @@ def _load(judged: JudgedPolicy, pace: float, unbounded: bool) -> tuple[str, str]
             f"retries {every} forever with no backoff: a struggling dependency is hit at this "
             "pace for as long as it struggles"
         )
-    attempts = policy.max_attempts.value
-    deadline = policy.deadline.value
-    retries = attempts - 1 if isinstance(attempts, int) else None
-    if retries is None and isinstance(deadline, float | int) and pace > 0:
-        retries = int(deadline // pace)
+    retries = _retries(policy, pace)
     if retries is None:
         return "medium", (
             f"retries {every} with no backoff, an unknown number of times: "

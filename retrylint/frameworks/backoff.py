@@ -163,6 +163,7 @@ def backoff_policy(
         ("library", FRAMEWORK),
         ("options", options.located()),
         ("decorator_kind", kind),
+        *((("shape", "poll"),) if kind == "on_predicate" else ()),  # retries on a result: a poll
         ("giveup", giveup.value if giveup is not None else None),
         ("raise_on_giveup", raise_on_giveup if isinstance(raise_on_giveup, bool) else UNKNOWN),
         ("gives_up_with", "original" if raise_on_giveup is not False else "None returned"),
