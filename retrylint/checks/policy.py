@@ -21,6 +21,9 @@ from retrylint.findings import Confidence, Finding, Fix, lower_severity
 from retrylint.model import CallSite, Job, RetryPolicy, Sourced, Span
 from retrylint.reach import QUEUE_FRAMEWORKS, ReachingJob
 
+# CallSite methods of a job's own retry paths (Job.policies), as opposed to enqueue sites.
+RETRY_PATHS = frozenset({"retry", "autoretry"})
+
 FRAMEWORK_LABEL = {
     "celery": "Celery task",
     "rq": "RQ job",
@@ -50,7 +53,11 @@ class JudgedPolicy:
         label = FRAMEWORK_LABEL.get(self.job.framework, self.job.framework)
         if self.job.kind == "retry-block":
             label = f"{self.job.framework} retry block"
-        where = f" (enqueued at line {self.site.span.line})" if self.site else ""
+        where = ""
+        if self.site is not None and self.site.method in RETRY_PATHS:
+            where = f" (its retry path at line {self.site.span.line})"
+        elif self.site is not None:
+            where = f" (enqueued at line {self.site.span.line})"
         if "#" in self.job.name:  # loops and retry blocks are named "<function>#loop@<line>"
             owner = self.job.name.split("#", 1)[0]
             return f"{label} at module level" if owner == "<module>" else f"{label} in `{owner}`"
@@ -184,13 +191,16 @@ def retrying_policies(project: Project) -> Iterator[JudgedPolicy]:
     """Every policy that retries (or may: unknown), per job and per call site.
 
     The job's own policy is judged unless it is one of its call sites' (RQ reports the worst site
-    as the job's policy; Huey's decorator policy stands beside the sites that override it).
+    as the job's policy; Huey's decorator policy stands beside the sites that override it), or
+    the job's retry paths are policies of their own (a Celery task's ``self.retry`` calls that
+    differ): its policy then only sums them up.
     """
     for job in project.jobs:
         candidates: list[tuple[RetryPolicy, CallSite | None]] = [
             (policy, site) for site, policy in job.policies
         ]
-        if all(policy != job.policy for policy, _ in candidates):
+        by_path = any(site.method in RETRY_PATHS for site, _ in job.policies)
+        if not by_path and all(policy != job.policy for policy, _ in candidates):
             candidates.insert(0, (job.policy, None))
         reaching: tuple[ReachingJob, ...] = ()
         if job.framework not in QUEUE_FRAMEWORKS:

@@ -207,7 +207,9 @@ def jobs_table(jobs: list[Job], reach: JobReach) -> Table:
         attempts = _value_text(policy.max_attempts.value)
         if policy.retries.value is False:
             attempts = "1 (no retries)"
-        if any(policy == job.policy for _, policy in job.policies):
+        if any(site.method in ("retry", "autoretry") for site, _ in job.policies):
+            attempts += f" (worst of {len(job.policies)} retry paths)"
+        elif any(policy == job.policy for _, policy in job.policies):
             attempts += f" (worst of {len(job.policies)} sites)"
         elif job.policies:
             attempts += f" (+{len(job.policies)} site overrides)"

@@ -5,9 +5,12 @@ A room of its own: Celery's retry arithmetic, apart from finding the options it 
 
 Decisions:
 
-- Several retry paths (autoretry and each ``self.retry``): attempts are the worst (largest,
-  UNBOUNDED first, then UNKNOWN); the delay is the weakest (none < constant < linear <
-  exponential) so a backoff rule points at the path that lacks one.
+- Several retry paths (autoretry and each ``self.retry``): the task's policy takes the worst
+  attempts (largest, UNBOUNDED first, then UNKNOWN) and the weakest delay (none < constant <
+  linear < exponential). When the paths differ in delay or in what they retry, each is also a
+  policy of its own in ``Job.policies`` (a ``CallSite`` with method ``retry`` or ``autoretry``
+  at the path's call or option), and rules judge those: a short race wait on a condition does
+  not hide the exponential path without jitter of the same task.
 - ``retry_on`` is ``"all"`` when the retried set holds ``Exception``/``BaseException`` or a bare
   ``except:`` calls ``self.retry``; a ``self.retry`` outside any ``except`` retries on a condition,
   which adds no exception. ``permanent`` is ``dont_autoretry_for``.
@@ -94,13 +97,24 @@ def job(
     time_limit, limits = _time_limit(state, layers, app)
     autoretry = layers.get("autoretry_for")
     autoretry_names = _exceptions(state, autoretry) if autoretry else ()
+    paths: tuple[tuple[CallSite, RetryPolicy], ...] = ()
     if autoretry_names == () and not retry_calls:
         origin = "no autoretry_for and no self.retry() (Celery retries only when asked)"
         if autoretry is not None:
             origin = f"{autoretry.origin}: nothing to retry"
         policy = no_retry_policy(origin, redelivery=redelivery)
     else:
-        policy = _retry_policy(state, layers, autoretry, autoretry_names, retry_calls, redelivery)
+        policy, paths = _retry_policy(
+            state,
+            layers,
+            autoretry,
+            autoretry_names,
+            retry_calls,
+            redelivery,
+            qualname,
+            span,
+            module.path,
+        )
     sources = tuple(
         (option, found.sourced(found.value))
         for option in sorted(TASK_OPTIONS - {"name", "base", "bind"})
@@ -128,6 +142,7 @@ def job(
         path=module.path,
         span=span,
         policy=policy,
+        policies=paths,
         failure_hooks=hooks,
         time_limit=time_limit,
         call_sites=call_sites,
@@ -187,14 +202,26 @@ def _retry_policy(
     autoretry_names: tuple[str, ...] | Marker,
     retry_calls: list[RetryPath],
     redelivery: Sourced[bool | Marker],
-) -> RetryPolicy:
+    qualname: str,
+    job_span: Span,
+    job_path: str,
+) -> tuple[RetryPolicy, tuple[tuple[CallSite, RetryPolicy], ...]]:
+    """The task's policy, and one per retry path when its paths differ."""
     task_retries = _task_max_retries(state, layers)
-    paths_attempts: list[Sourced[int | Marker]] = []
-    delays: list[Sourced[Delay]] = []
+    paths: list[tuple[CallSite, Sourced[int | Marker], Sourced[Delay], Sourced[Any]]] = []
+    retry_on, permanent = _retry_on(state, layers, autoretry, autoretry_names, retry_calls)
     if autoretry is not None and autoretry_names != ():
         override = layers.entry("retry_kwargs", "max_retries")
-        paths_attempts.append(_attempts(state, override, task_retries))
-        delays.append(_autoretry_delay(state, layers))
+        site = CallSite(autoretry.path or "", autoretry.span or job_span, "autoretry", qualname)
+        own_retry_on, _ = _retry_on(state, layers, autoretry, autoretry_names, [])
+        paths.append(
+            (
+                site,
+                _attempts(state, override, task_retries),
+                _autoretry_delay(state, layers),
+                own_retry_on,
+            )
+        )
     for retry in retry_calls:
         call = retry.call
         override = None
@@ -220,13 +247,11 @@ def _retry_policy(
                 f"{call.max_retries_parameter} parameter is left at its default None "
                 "(a caller may pass another)",
             )
-        paths_attempts.append(attempts)
-        delays.append(_manual_delay(state, layers, retry))
-    attempts = _worst_attempts(paths_attempts)
-    delay = min(
-        delays, key=lambda d: (_STRATEGY_RANK.get(d.value.strategy, 2), d.value.base or 0.0)
-    )
-    retry_on, permanent = _retry_on(state, layers, autoretry, autoretry_names, retry_calls)
+        site = CallSite(retry.path() or job_path, call.span, "retry", qualname)
+        own_retry_on, _ = _retry_on(state, layers, None, (), [retry])
+        paths.append((site, attempts, _manual_delay(state, layers, retry), own_retry_on))
+    attempts = _worst_attempts([path[1] for path in paths])
+    delay = min((path[2] for path in paths), key=_weakness)
     retries: Sourced[bool | Marker]
     if autoretry_names is UNKNOWN and not retry_calls and autoretry is not None:
         retries = autoretry.sourced(UNKNOWN)
@@ -236,15 +261,21 @@ def _retry_policy(
     else:
         assert autoretry is not None
         retries = autoretry.sourced(True)
-    return RetryPolicy(
-        retries=retries,
-        max_attempts=attempts,
-        delay=delay,
-        deadline=default(None, "Celery has no total retry time cap"),
-        retry_on=retry_on,
-        permanent=permanent,
-        redelivery=redelivery,
+    deadline: Sourced[SecondsValue] = default(None, "Celery has no total retry time cap")
+    policy = RetryPolicy(retries, attempts, delay, deadline, retry_on, permanent, redelivery)
+    if len(paths) < 2 or len({(p[2].value, p[3].value) for p in paths}) < 2:
+        return policy, ()
+    return policy, tuple(
+        (
+            site,
+            RetryPolicy(retries, own_attempts, own_delay, deadline, own_on, permanent, redelivery),
+        )
+        for site, own_attempts, own_delay, own_on in paths
     )
+
+
+def _weakness(delay: Sourced[Delay]) -> tuple[int, float]:
+    return _STRATEGY_RANK.get(delay.value.strategy, 2), delay.value.base or 0.0
 
 
 def _task_max_retries(state: Project, layers: OptionLayers) -> Sourced[int | Marker]:
