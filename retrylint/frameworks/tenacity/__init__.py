@@ -1,0 +1,120 @@
+"""tenacity: ``@retry`` decorators, ``Retrying`` blocks and wrapped calls.
+
+Every job is complete within one file, so ``build_jobs`` returns nothing. ``extract`` (here) finds
+the decorated functions:
+
+- ``@retry`` / ``@tenacity.retry`` / ``@t.retry(...)`` (any import alias) on a function:
+  kind ``decorated-function``. Only a name that resolves to ``tenacity.retry`` counts; a
+  project-local ``def retry`` decorator does not. A module-level ``policy = retry(...)`` used as
+  ``@policy`` is read from its definition (same module only).
+
+Each modelling decision (tenacity 9.2 / 8.5, ``frameworks.md`` 7.1) stands in the module that
+makes it. The rooms:
+
+- ``names``: tenacity's own names (the framework, ``retry``, the ``Retrying`` classes, the
+  parameter order of their options);
+- ``sites``: the jobs anchored at a statement or a call: ``Retrying`` blocks, wrapped calls,
+  ``retry_with`` calls;
+- ``combinators``: what ``stop=`` / ``wait=`` / ``retry=`` strategies mean, alone and combined;
+- ``policy``: the effective policy of one call's options, with tenacity's defaults and hooks.
+
+The other three rooms are shared by the other retry-library adapters (backoff, stamina,
+retrying), which import them from this package:
+
+- ``options``: binding a call's arguments to parameter names with their spans, and provenance;
+- ``delays``: the ``Delay`` of a constant or growing wait, and of several waits combined;
+- ``jobs``: finding retry decorators and ``for`` loops over a retry object, and building the jobs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from retrylint.context import SELF_MODULE, FileContext
+from retrylint.frameworks import FactSink
+from retrylint.frameworks.tenacity.delays import constant_delay, growing_delay, largest_delay
+from retrylint.frameworks.tenacity.jobs import (
+    Bindings,
+    block_qualname,
+    dedupe_qualname,
+    function_job,
+    hook,
+    loop_header,
+    retry_decorators,
+    retry_loops,
+    site_job,
+    wrapped_job,
+)
+from retrylint.frameworks.tenacity.names import DECORATORS, FRAMEWORK, POSITIONAL
+from retrylint.frameworks.tenacity.options import (
+    Option,
+    Options,
+    bind_options,
+    count,
+    exception_refs,
+    is_exception_like,
+    library_name,
+    seconds,
+)
+from retrylint.frameworks.tenacity.policy import tenacity_policy
+from retrylint.frameworks.tenacity.sites import retry_blocks, retry_with_calls, wrapped_calls
+from retrylint.model import Job
+
+__all__ = [
+    "Bindings",
+    "Option",
+    "Options",
+    "bind_options",
+    "block_qualname",
+    "build_jobs",
+    "constant_delay",
+    "count",
+    "dedupe_qualname",
+    "exception_refs",
+    "extract",
+    "function_job",
+    "growing_delay",
+    "hook",
+    "is_exception_like",
+    "largest_delay",
+    "library_name",
+    "loop_header",
+    "retry_decorators",
+    "retry_loops",
+    "seconds",
+    "site_job",
+    "wrapped_job",
+]
+
+
+def extract(ctx: FileContext, sink: FactSink) -> None:
+    if not any(t == FRAMEWORK or t.startswith(FRAMEWORK + ".") for t in ctx.imports.values()):
+        return
+    taken = {job.qualname for job in sink.jobs}
+    decorated: dict[str, tuple[Options, Job]] = {}  # "$.fn" -> its options and job
+    jobs: list[Job] = []
+    for function in ctx.functions:
+        for found in retry_decorators(ctx, function, DECORATORS):
+            options = bind_options(ctx, found.expression, POSITIONAL)
+            policy, hooks, details = tenacity_policy(options, ctx)
+            extra: tuple[tuple[str, Any], ...] = (
+                ("decorator", options.shape),
+                ("async", function.is_async),
+            )
+            if found.shared:
+                extra += (("shared_policy", found.shared),)
+            job = dedupe_qualname(
+                function_job(ctx, function, FRAMEWORK, policy, hooks, details + extra), taken
+            )
+            if function.is_module_level:
+                decorated[f"{SELF_MODULE}.{function.name}"] = (options, job)
+            jobs.append(job)
+    bindings = Bindings(ctx)
+    jobs.extend(retry_blocks(ctx, bindings))
+    jobs.extend(wrapped_calls(ctx, bindings))
+    jobs.extend(retry_with_calls(ctx, decorated))
+    sink.jobs.extend(jobs)
+
+
+def build_jobs(project: object) -> tuple[Job, ...]:
+    return ()
