@@ -22,7 +22,7 @@ from retrylint.checks.policy import JudgedPolicy
 from retrylint.findings import Edit, Fix
 from retrylint.fixes.tenacity import Names, Target, Written, make_fix, number, set_options, target
 from retrylint.frameworks.backoff import DECORATOR_KEYWORDS
-from retrylint.frameworks.tenacity import library_name
+from retrylint.frameworks.retry_library.options import library_name
 from retrylint.model import Span
 from retrylint.values import Ref
 

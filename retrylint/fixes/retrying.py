@@ -24,7 +24,7 @@ from retrylint.checks.policy import JudgedPolicy
 from retrylint.findings import Fix
 from retrylint.fixes.tenacity import Target, make_fix, number, set_options, target
 from retrylint.frameworks.defaults import RETRYING_MAX_WAIT
-from retrylint.frameworks.tenacity import seconds
+from retrylint.frameworks.retry_library.options import seconds
 
 _JITTER_MS = 1000
 _MULTIPLIER_MS = 1000  # retrying's first exponential wait is 2 * multiplier: 2 s

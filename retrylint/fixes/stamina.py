@@ -21,7 +21,7 @@ from retrylint.checks.policy import JudgedPolicy
 from retrylint.findings import Fix
 from retrylint.fixes.tenacity import make_fix, number, set_options, target
 from retrylint.frameworks.defaults import STAMINA_WAIT_EXP_BASE, STAMINA_WAIT_JITTER
-from retrylint.frameworks.tenacity import seconds
+from retrylint.frameworks.retry_library.options import seconds
 from retrylint.values import is_number
 
 

@@ -44,7 +44,7 @@ from retrylint.checks import Project
 from retrylint.checks.policy import JudgedPolicy
 from retrylint.facts import CallShape, FileFacts
 from retrylint.findings import Edit, Fix, FixSafety
-from retrylint.frameworks.tenacity import library_name
+from retrylint.frameworks.retry_library.options import library_name
 from retrylint.model import Span
 from retrylint.values import CallValue, Located, OpValue, Ref, Value, is_number
 

@@ -37,18 +37,19 @@ from retrylint.frameworks.defaults import (
     BACKOFF_EXPO_FACTOR,
     BACKOFF_JITTER,
 )
-from retrylint.frameworks.tenacity import (
+from retrylint.frameworks.retry_library.delays import constant_delay, growing_delay
+from retrylint.frameworks.retry_library.jobs import (
+    dedupe_qualname,
+    function_job,
+    hook,
+    retry_decorators,
+)
+from retrylint.frameworks.retry_library.options import (
     Options,
     bind_options,
-    constant_delay,
     count,
-    dedupe_qualname,
     exception_refs,
-    function_job,
-    growing_delay,
-    hook,
     library_name,
-    retry_decorators,
     seconds,
 )
 from retrylint.model import (

@@ -39,24 +39,24 @@ from retrylint.frameworks.defaults import (
     RETRYING_WAIT_INCREMENTING,
     RETRYING_WAIT_RANDOM,
 )
-from retrylint.frameworks.tenacity import (
+from retrylint.frameworks.retry_library.delays import constant_delay, growing_delay, largest_delay
+from retrylint.frameworks.retry_library.jobs import (
     Bindings,
+    dedupe_qualname,
+    function_job,
+    hook,
+    retry_decorators,
+    wrapped_job,
+)
+from retrylint.frameworks.retry_library.options import (
     Option,
     Options,
     bind_options,
-    constant_delay,
     count,
-    dedupe_qualname,
     exception_refs,
-    function_job,
-    growing_delay,
-    hook,
     is_exception_like,
-    largest_delay,
     library_name,
-    retry_decorators,
     seconds,
-    wrapped_job,
 )
 from retrylint.model import (
     NO_DELAY,

@@ -29,22 +29,24 @@ from retrylint.frameworks.defaults import (
     STAMINA_WAIT_JITTER,
     STAMINA_WAIT_MAX,
 )
-from retrylint.frameworks.tenacity import (
+from retrylint.frameworks.retry_library.delays import constant_delay
+from retrylint.frameworks.retry_library.jobs import (
     Bindings,
-    Options,
-    bind_options,
     block_qualname,
-    constant_delay,
-    count,
     dedupe_qualname,
-    exception_refs,
     function_job,
-    library_name,
     loop_header,
     retry_decorators,
     retry_loops,
-    seconds,
     site_job,
+)
+from retrylint.frameworks.retry_library.options import (
+    Options,
+    bind_options,
+    count,
+    exception_refs,
+    library_name,
+    seconds,
 )
 from retrylint.model import (
     UNBOUNDED,

@@ -18,12 +18,8 @@ makes it. The rooms:
 - ``combinators``: what ``stop=`` / ``wait=`` / ``retry=`` strategies mean, alone and combined;
 - ``policy``: the effective policy of one call's options, with tenacity's defaults and hooks.
 
-The other three rooms are shared by the other retry-library adapters (backoff, stamina,
-retrying), which import them from this package:
-
-- ``options``: binding a call's arguments to parameter names with their spans, and provenance;
-- ``delays``: the ``Delay`` of a constant or growing wait, and of several waits combined;
-- ``jobs``: finding retry decorators and ``for`` loops over a retry object, and building the jobs.
+What every retry library shares (binding options, delays, finding decorators and building
+jobs) is in ``retrylint.frameworks.retry_library``.
 """
 
 from __future__ import annotations
@@ -32,59 +28,17 @@ from typing import Any
 
 from retrylint.context import SELF_MODULE, FileContext
 from retrylint.frameworks import FactSink
-from retrylint.frameworks.tenacity.delays import constant_delay, growing_delay, largest_delay
-from retrylint.frameworks.tenacity.jobs import (
+from retrylint.frameworks.retry_library.jobs import (
     Bindings,
-    block_qualname,
     dedupe_qualname,
     function_job,
-    hook,
-    loop_header,
     retry_decorators,
-    retry_loops,
-    site_job,
-    wrapped_job,
 )
+from retrylint.frameworks.retry_library.options import Options, bind_options
 from retrylint.frameworks.tenacity.names import DECORATORS, FRAMEWORK, POSITIONAL
-from retrylint.frameworks.tenacity.options import (
-    Option,
-    Options,
-    bind_options,
-    count,
-    exception_refs,
-    is_exception_like,
-    library_name,
-    seconds,
-)
 from retrylint.frameworks.tenacity.policy import tenacity_policy
 from retrylint.frameworks.tenacity.sites import retry_blocks, retry_with_calls, wrapped_calls
 from retrylint.model import Job
-
-__all__ = [
-    "Bindings",
-    "Option",
-    "Options",
-    "bind_options",
-    "block_qualname",
-    "build_jobs",
-    "constant_delay",
-    "count",
-    "dedupe_qualname",
-    "exception_refs",
-    "extract",
-    "function_job",
-    "growing_delay",
-    "hook",
-    "is_exception_like",
-    "largest_delay",
-    "library_name",
-    "loop_header",
-    "retry_decorators",
-    "retry_loops",
-    "seconds",
-    "site_job",
-    "wrapped_job",
-]
 
 
 def extract(ctx: FileContext, sink: FactSink) -> None:

@@ -34,21 +34,21 @@ from retrylint.frameworks.defaults import (
     TENACITY_INCREMENTING,
     TENACITY_WAIT_RANDOM,
 )
-from retrylint.frameworks.tenacity.delays import (
+from retrylint.frameworks.retry_library.delays import (
     cap_of,
     constant_delay,
     growing_delay,
     jitter_of,
     summed_delay,
 )
-from retrylint.frameworks.tenacity.names import FRAMEWORK
-from retrylint.frameworks.tenacity.options import (
+from retrylint.frameworks.retry_library.options import (
     called,
     count,
     exception_refs,
     library_name,
     seconds,
 )
+from retrylint.frameworks.tenacity.names import FRAMEWORK
 from retrylint.model import (
     NO_DELAY,
     UNBOUNDED,

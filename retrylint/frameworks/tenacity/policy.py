@@ -15,15 +15,15 @@ from typing import Any
 from retrylint.context import FileContext
 from retrylint.frameworks.common import make_policy
 from retrylint.frameworks.defaults import TENACITY_STOP, TENACITY_WAIT
+from retrylint.frameworks.retry_library.jobs import hook
+from retrylint.frameworks.retry_library.options import Options
 from retrylint.frameworks.tenacity.combinators import (
     RetryOn,
     retry_predicate,
     stop_bounds,
     wait_delay,
 )
-from retrylint.frameworks.tenacity.jobs import hook
 from retrylint.frameworks.tenacity.names import FRAMEWORK
-from retrylint.frameworks.tenacity.options import Options
 from retrylint.model import (
     NO_DELAY,
     UNBOUNDED,

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from retrylint.context import FileContext
-from retrylint.frameworks.tenacity.jobs import (
+from retrylint.frameworks.retry_library.jobs import (
     Bindings,
     block_qualname,
     loop_header,
@@ -26,8 +26,8 @@ from retrylint.frameworks.tenacity.jobs import (
     site_job,
     wrapped_job,
 )
+from retrylint.frameworks.retry_library.options import Options, bind_options, library_name
 from retrylint.frameworks.tenacity.names import FRAMEWORK, POSITIONAL, RETRYING_CLASSES
-from retrylint.frameworks.tenacity.options import Options, bind_options, library_name
 from retrylint.frameworks.tenacity.policy import tenacity_policy
 from retrylint.model import Job
 

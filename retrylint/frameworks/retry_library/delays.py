@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from retrylint.frameworks.tenacity.options import seconds
+from retrylint.frameworks.retry_library.options import seconds
 from retrylint.model import NO_DELAY, Delay, DelayStrategy
 from retrylint.values import Value
 

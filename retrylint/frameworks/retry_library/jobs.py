@@ -16,7 +16,7 @@ import libcst as cst
 
 from retrylint.context import FileContext, FunctionInfo, LoopInfo
 from retrylint.frameworks.common import call_shape
-from retrylint.frameworks.tenacity.options import Option, one_line
+from retrylint.frameworks.retry_library.options import Option, one_line
 from retrylint.model import FailureHook, Job, JobKind, RetryPolicy, Span
 
 
