@@ -114,6 +114,9 @@ class FileContext:
         self.calls: list[CallInfo] = []
         self.assignments: list[AssignInfo] = []
         self.loops: list[LoopInfo] = []
+        # During the walk: the functions around the node being visited, innermost last (per-file
+        # checks read it to say which function a finding is in).
+        self.enclosing: list[FunctionInfo] = []
         self._positions: object | None = None
         self._line_starts: list[int] | None = None
 
@@ -315,7 +318,7 @@ class Collector:
 
     def __init__(self, context: FileContext, handlers: dict[type, list[NodeHandler]]) -> None:
         self.context = context
-        self.functions: list[FunctionInfo] = []
+        self.functions: list[FunctionInfo] = context.enclosing
         self.classes: list[ClassInfo] = []
         self.scopes: list[str] = []  # "class" / "function" markers, innermost last
         own: dict[type, Callable[[Any], None]] = {

@@ -341,7 +341,7 @@ def run(
 ) -> RunResult:
     """Check ``paths`` (and stdin's bytes under a file name): findings, jobs and file errors."""
     from retrylint.checks import Project, rule_module
-    from retrylint.findings import merge_places
+    from retrylint.findings import keep_job_code, merge_places
     from retrylint.reach import JobReach
 
     settings = AnalysisSettings(config, selected)
@@ -353,7 +353,7 @@ def run(
     index, jobs = build_project(results, module_names, errors)
     reach = JobReach(index, jobs, config.job_reach_depth)
     project = Project(index, tuple(jobs), config, reach)
-    findings: list[Finding] = [f for r in results for f in r.findings]
+    findings: list[Finding] = keep_job_code((f for r in results for f in r.findings), reach)
     for code in sorted(selected):
         rule = rule_module(code)
         if rule is not None and hasattr(rule, "check_project"):

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from retrylint.model import Span
+
+if TYPE_CHECKING:
+    from retrylint.reach import JobReach
 
 FixSafety = Literal["safe", "unsafe"]
 SEVERITY_ORDER: dict[str, int] = {"low": 1, "medium": 2, "high": 3}
@@ -55,6 +58,10 @@ class Finding:
     # from many), and the calls from the first one's body to the place (qualified names).
     jobs: tuple[str, ...] = ()
     call_path: tuple[str, ...] = ()
+    # A per-file check's finding that holds only in job code: the function it is in (qualname in
+    # its module); the engine keeps it when a job reaches that function, naming the jobs.
+    function: str | None = None
+    job_code: bool = False
 
     @property
     def line(self) -> int:
@@ -71,6 +78,21 @@ class Finding:
 def lower_severity(severity: str) -> str:
     """One step down: high -> medium -> low (low stays low)."""
     return _ONE_LOWER.get(severity, severity)
+
+
+def keep_job_code(findings: Iterable[Finding], reach: JobReach) -> list[Finding]:
+    """Findings that hold only in job code, kept where a job reaches them, naming the jobs and
+    one call path (the shortest); the others dropped. Other findings pass unchanged."""
+    kept: list[Finding] = []
+    for finding in findings:
+        if not finding.job_code:
+            kept.append(finding)
+            continue
+        reaching = reach.jobs_reaching(finding.path, finding.function)
+        if reaching:
+            jobs = tuple(dict.fromkeys(r.job.qualname for r in reaching))
+            kept.append(replace(finding, jobs=jobs, call_path=reaching[0].call_path))
+    return kept
 
 
 def merge_places(findings: Iterable[Finding]) -> list[Finding]:

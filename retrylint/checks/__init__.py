@@ -8,6 +8,12 @@ A rule module provides one or both of:
 - ``FileCheck``: a class instantiated per file, with ``handlers()`` (node type -> callback, run
   during the engine's single walk) and ``findings(ctx)``, for rules about code shape.
 
+A per-file check about job code (a swallowed error in a helper a task calls) cannot know in its
+file whether a job reaches the code: it reports with ``job_code_finding``, which records the
+enclosing function, and the engine keeps the finding only where a job reaches that function
+(``findings.keep_job_code``), naming the jobs and a call path. One node reported for several
+jobs is one finding (``findings.merge_places``).
+
 Rules never parse, never read config files and never print; what users read about a rule lives
 in ``rules/RLxxx.yaml``.
 """
@@ -15,9 +21,10 @@ in ``rules/RLxxx.yaml``.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from retrylint.catalog import load_catalog
 from retrylint.config import Config
@@ -25,6 +32,11 @@ from retrylint.findings import Confidence, Finding, Fix
 from retrylint.model import Job, Span
 from retrylint.project import ProjectIndex
 from retrylint.reach import JobReach
+
+if TYPE_CHECKING:
+    from libcst import CSTNode
+
+    from retrylint.context import FileContext
 
 
 @dataclass(frozen=True)
@@ -52,6 +64,30 @@ def rule_module(code: str) -> ModuleType | None:
 def is_implemented(code: str) -> bool:
     """Whether ``code`` has logic; the catalog also documents rules still to be written."""
     return rule_module(code) is not None
+
+
+def job_code_finding(
+    code: str,
+    message: str,
+    ctx: FileContext,
+    node: CSTNode,
+    *,
+    severity: str | None = None,
+    confidence: Confidence = "high",
+    fix: Fix | None = None,
+) -> Finding | None:
+    """A per-file check's finding at ``node`` that counts only in job code.
+
+    It carries the function it is in; the engine keeps it where a job reaches that function
+    (naming the jobs and a call path) and drops it elsewhere. Code outside any function (module
+    level) is never job code: None.
+    """
+    if not ctx.enclosing:
+        return None
+    finding = make_finding(
+        code, message, ctx.path, ctx.span(node), severity=severity, confidence=confidence, fix=fix
+    )
+    return replace(finding, function=ctx.enclosing[-1].qualname, job_code=True)
 
 
 def make_finding(
