@@ -97,10 +97,13 @@ def job(
     time_limit, limits = _time_limit(state, layers, app)
     autoretry = layers.get("autoretry_for")
     autoretry_names = _exceptions(state, autoretry) if autoretry else ()
+    raised, never = _raisable(autoretry_names, limits[1])
     paths: tuple[tuple[CallSite, RetryPolicy], ...] = ()
-    if autoretry_names == () and not retry_calls:
+    if raised == () and not retry_calls:
         origin = "no autoretry_for and no self.retry() (Celery retries only when asked)"
-        if autoretry is not None:
+        if autoretry is not None and never:
+            origin = f"{autoretry.origin}: {never}"
+        elif autoretry is not None:
             origin = f"{autoretry.origin}: nothing to retry"
         policy = no_retry_policy(origin, redelivery=redelivery)
     else:
@@ -108,7 +111,7 @@ def job(
             state,
             layers,
             autoretry,
-            autoretry_names,
+            raised,
             retry_calls,
             redelivery,
             qualname,
@@ -476,6 +479,37 @@ def _sourced_setting(
         )
     fallback = {"acks_late": CELERY_ACKS_LATE}.get(attribute)
     return default(fallback, f"{setting}={fallback} (Celery default)")
+
+
+_HARD_LIMIT = frozenset(
+    {"celery.exceptions.TimeLimitExceeded", "billiard.exceptions.TimeLimitExceeded"}
+)
+_SOFT_LIMIT = frozenset(
+    {"celery.exceptions.SoftTimeLimitExceeded", "billiard.exceptions.SoftTimeLimitExceeded"}
+)
+
+
+def _raisable(
+    names: tuple[str, ...] | Marker, soft_limit: Sourced[Any]
+) -> tuple[tuple[str, ...] | Marker, str]:
+    """The autoretry exceptions the task can actually raise, and why the others never are.
+
+    The hard time limit kills the worker process: ``TimeLimitExceeded`` is never raised inside
+    the task, so autoretry never sees it. ``SoftTimeLimitExceeded`` is raised only under a soft
+    limit (the option or ``task_soft_time_limit``).
+    """
+    if not isinstance(names, tuple) or not names:
+        return names, ""
+    no_soft = soft_limit.value is None
+    never = [n for n in names if n in _HARD_LIMIT or (no_soft and n in _SOFT_LIMIT)]
+    if not never:
+        return names, ""
+    why = "the hard time limit kills the worker, so TimeLimitExceeded never reaches the task"
+    if any(n in _SOFT_LIMIT for n in never):
+        why = "no soft_time_limit is set, so SoftTimeLimitExceeded is never raised"
+        if any(n in _HARD_LIMIT for n in never):
+            why += "; the hard limit kills the worker, so TimeLimitExceeded never reaches it"
+    return tuple(n for n in names if n not in never), why
 
 
 def _time_limit(
