@@ -98,8 +98,12 @@ def site_of(
         return None
     if method in ("delay", "enqueue"):
         # f.delay(...) / f.enqueue(...) on an @job function: the receiver (or, when the first
-        # argument was not a name, the target) is the function.
+        # argument was not a name, the target) is the function. A queue's enqueue(f, retry=...)
+        # of a decorated f, on whatever expression gives the queue, is a queue call: its own
+        # options apply.
         named = call.receiver if method == "enqueue" and call.receiver else call.target
+        if method == "enqueue" and call.receiver is None and _first_argument_is(call, named):
+            named = None
         if named is not None and call.framework is None:
             key = project.canonical(named, module)
             if key in decorated:
@@ -130,6 +134,11 @@ def site_of(
         TIMEOUT_KEYWORD.get(method, "job_timeout"),
         queue_default=queue_default(resolver, module, call, binding),
     )
+
+
+def _first_argument_is(call: CallFact, target: str | None) -> bool:
+    first = call.args[0].value if call.args else None
+    return isinstance(first, Ref) and first.name == target
 
 
 def _decorated_site(
