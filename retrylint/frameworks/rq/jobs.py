@@ -12,10 +12,12 @@ enqueue site. A site through an enqueue wrapper has the ``method``
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from retrylint.facts import CallShape, JobDef
+from retrylint.frameworks.factories import factory_job_defs
+from retrylint.frameworks.rq.facts import JOB_DECORATORS
 from retrylint.frameworks.rq.policy import (
     failed_job_ttl,
     failure_hooks,
@@ -65,11 +67,35 @@ class _JobGroup:
     job_def: tuple[ModuleFacts, JobDef] | None = None
 
 
+def _factory_job_defs(project: ProjectIndex) -> Iterator[tuple[ModuleFacts, JobDef]]:
+    """``@job("queries")`` where the project's ``job`` is ``partial(<rq job subclass>, ...)``
+    or a function applying ``rq.decorators.job``: an RQ job decorated as with ``@job``."""
+
+    def accepts(name: str, where: ModuleFacts) -> bool:
+        if name in JOB_DECORATORS:
+            return True
+        found = project.split(name)
+        if found is None or (found[0].path, found[1]) not in project.classes:
+            return False
+        return any(
+            project.canonical(base, owner) in JOB_DECORATORS
+            for owner, cls in project.lineage(*found)
+            for base in project.classes[(owner.path, cls)].bases
+        )
+
+    for made in factory_job_defs(project, accepts, "rq-job", FRAMEWORK):
+        options = dict(made.job_def.options)
+        if made.positional and "queue" not in options:
+            options["queue"] = made.positional[0]
+        data = (*made.job_def.data, ("variant", "rq"), ("bare", False))
+        yield made.module, replace(made.job_def, options=tuple(options.items()), data=data)
+
+
 def build_jobs(project: ProjectIndex) -> Iterator[Job]:
     resolver = Resolver(project)
     groups: dict[str, _JobGroup] = {}
     decorated: dict[str, tuple[ModuleFacts, JobDef]] = {}
-    for module, job_def in project.job_defs():
+    for module, job_def in (*project.job_defs(), *_factory_job_defs(project)):
         if job_def.framework == FRAMEWORK and job_def.kind == "rq-job":
             key = f"{module.module}.{job_def.function}"
             decorated[key] = (module, job_def)
