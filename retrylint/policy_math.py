@@ -17,8 +17,12 @@ from retrylint.model import UNBOUNDED, UNKNOWN, Delay, Marker, RetryPolicy
 _EXPONENT_LIMIT = 64  # beyond 2**64 every real cap has long been reached
 
 
-def delay_before_retry(delay: Delay, k: int) -> float | Marker:
-    """The wait before retry ``k`` (0-based), cap applied; UNKNOWN when it cannot be told."""
+def delay_before_retry(delay: Delay, k: int, stretch: float = 1.0) -> float | Marker:
+    """The wait before retry ``k`` (0-based), cap applied; UNKNOWN when it cannot be told.
+
+    ``stretch`` multiplies a growing wait before the cap: a framework whose jitter lengthens the
+    wait (Dramatiq 2.x draws it from 1x to 2x) has a worst case ``stretch`` times longer.
+    """
     if delay.strategy == "none":
         return 0.0
     if delay.schedule:
@@ -32,13 +36,13 @@ def delay_before_retry(delay: Delay, k: int) -> float | Marker:
         case "linear":
             value = delay.base * (k + 1)
         case "exponential":
-            value = delay.base * 2 ** min(k, _EXPONENT_LIMIT)
+            value = delay.base * 2 ** min(k, _EXPONENT_LIMIT) * stretch
         case _:
             return UNKNOWN
     return min(value, delay.cap) if delay.cap is not None else value
 
 
-def retry_window(policy: RetryPolicy) -> float | Marker:
+def retry_window(policy: RetryPolicy, stretch: float = 1.0) -> float | Marker:
     """Worst-case seconds spent waiting between the first attempt and giving up.
 
     UNBOUNDED when attempts are unbounded and nothing caps time; UNKNOWN when a needed value is
@@ -52,7 +56,7 @@ def retry_window(policy: RetryPolicy) -> float | Marker:
         return UNKNOWN
     total = 0.0
     for k in range(max(attempts - 1, 0)):
-        wait = delay_before_retry(policy.delay.value, k)
+        wait = delay_before_retry(policy.delay.value, k, stretch)
         if isinstance(wait, Marker):
             # At most the deadline, but it may be far shorter: "at least <deadline>" would be
             # a guess (arq's one-day expiry under a computed defer, for one).

@@ -183,6 +183,23 @@ def check_dramatiq_backoff() -> None:
     )
 
 
+@checks("DRAMATIQ_BACKOFF_STRETCH")
+def check_dramatiq_backoff_stretch() -> None:
+    """The jitter of the installed Dramatiq lengthens waits up to the stretch, never more."""
+    import random
+
+    from dramatiq.common import compute_backoff
+
+    random.seed(7)
+    factor, cap = 1000, 10**9
+    draws = [compute_backoff(3, factor=factor, max_backoff=cap)[1] for _ in range(2000)]
+    nominal = factor * 2**3
+    assert max(draws) <= nominal * defaults.DRAMATIQ_BACKOFF_STRETCH, "DRAMATIQ_BACKOFF_STRETCH"
+    assert max(draws) > nominal * (defaults.DRAMATIQ_BACKOFF_STRETCH - 0.1), (
+        "DRAMATIQ_BACKOFF_STRETCH (the installed Dramatiq stretches less)"
+    )
+
+
 @checks("DRAMATIQ_TIME_LIMIT")
 def check_dramatiq_time_limit() -> None:
     from dramatiq.middleware.time_limit import TimeLimit

@@ -141,6 +141,10 @@ class TestRL102:
         p = policy(21, Delay("exponential", 15.0, 604800.0, True), attempts_source="default")
         (finding,) = rl102.check_project(project(job(p, framework="dramatiq")))
         assert "days" in finding.message and "max-retry-window 6 h" in finding.message
+        # Dramatiq's defaults: 39.4 days nominal (1.x); 2.x draws each wait up to twice as long.
+        assert "39.4 days in the worst case on Dramatiq 1.x and up to 46.4 days on 2.x" in (
+            finding.message
+        )
 
     def test_short_window_and_threshold(self) -> None:
         p = policy(4, Delay("constant", 180.0))

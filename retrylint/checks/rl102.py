@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from retrylint.checks import Project
-from retrylint.checks.policy import retrying_policies
+from retrylint.checks.policy import JudgedPolicy, retrying_policies
 from retrylint.findings import Finding
 from retrylint.fixes import build_fix
+from retrylint.frameworks.defaults import DRAMATIQ_BACKOFF_STRETCH
 from retrylint.model import UNBOUNDED, UNKNOWN, RetryPolicy
 from retrylint.policy_math import format_duration, retry_window
 
@@ -56,13 +57,27 @@ def check_project(project: Project) -> Iterator[Finding]:
         yield from judged.report(
             project,
             "RL102",
-            f"{judged.subject} can keep retrying for {format_duration(window)} in the worst case "
+            f"{judged.subject} can keep retrying for {_window_words(judged, window)} "
             f"({policy.max_attempts.describe()}, delays {_delay_words(policy)}), "
             f"more than max-retry-window {format_duration(limit)}",
             path,
             span,
             fix=build_fix("cap_window", judged, project),
         )
+
+
+def _window_words(judged: JudgedPolicy, window: float) -> str:
+    """``19.1 days in the worst case``; for Dramatiq, whose 2.x jitter draws each exponential
+    wait from 1x to 2x before the cap (1.x only shortens it), both figures."""
+    delay = judged.policy.delay.value
+    if judged.job.framework == "dramatiq" and delay.strategy == "exponential" and delay.jitter:
+        stretched = retry_window(judged.policy, stretch=DRAMATIQ_BACKOFF_STRETCH)
+        if isinstance(stretched, float | int) and stretched > window:
+            return (
+                f"{format_duration(window)} in the worst case on Dramatiq 1.x and up to "
+                f"{format_duration(stretched)} on 2.x (its jitter doubles each wait at most)"
+            )
+    return f"{format_duration(window)} in the worst case"
 
 
 def _delay_words(policy: RetryPolicy) -> str:

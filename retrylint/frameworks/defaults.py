@@ -31,6 +31,9 @@ DRAMATIQ_MIN_BACKOFF: Final = 15.0  # 15 000 ms
 DRAMATIQ_MAX_BACKOFF: Final = 604800.0  # 604 800 000 ms = 7 days
 DRAMATIQ_TIME_LIMIT: Final = 600.0  # 600 000 ms = 10 minutes
 DRAMATIQ_MS: Final = 0.001  # Dramatiq options are in milliseconds
+# Dramatiq 2.x compute_backoff draws each wait from 1x to 2x of min_backoff * 2**k before capping
+# (1.x only shortened it): the worst case is this many times the nominal wait.
+DRAMATIQ_BACKOFF_STRETCH: Final = 2.0
 
 # Huey 2.x / 3.x: huey/api.py Huey.task
 HUEY_RETRIES: Final = 0
