@@ -240,7 +240,6 @@ def check(
     if "-" in paths:
         stdin = (stdin_filename or "-", sys.stdin.buffer.read())
     result = _guarded(run, session.files, session.config, session.selected, stdin=stdin)
-    errors = session.errors + result.errors
     notes: list[str] = []
     if session.out_of_scope:
         count = session.out_of_scope
@@ -253,13 +252,15 @@ def check(
             session, result, stdin, unsafe=unsafe_fixes, diff=diff, notes=notes
         )
         if diff:
-            _print_problems(errors + result.errors, notes, no_color)
-            if errors or result.errors:
+            errors = session.errors + result.errors
+            _print_problems(errors, notes, no_color)
+            if errors:
                 sys.exit(EXIT_ERROR)
             sys.exit(EXIT_FINDINGS if fixed_stdin else EXIT_CLEAN)
         if fixed_stdin is not None:
             sys.stdout.buffer.write(fixed_stdin)
             sys.stdout.flush()
+    errors = session.errors + result.errors  # write failures of --fix included
     _report(
         result,
         errors,

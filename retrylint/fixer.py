@@ -16,6 +16,7 @@ How a file gets fixed:
 from __future__ import annotations
 
 import difflib
+import errno
 import os
 import re
 import stat
@@ -101,6 +102,7 @@ class FixOutcome:
     """What fixing did: the original and new text per path, and what was dropped and why."""
 
     originals: dict[str, SourceText] = field(default_factory=dict)
+    raw: dict[str, bytes] = field(default_factory=dict)  # the bytes the fixes were made on
     fixed: dict[str, str] = field(default_factory=dict)
     dropped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
 
@@ -147,7 +149,8 @@ def fix_until_stable(
             return outcome, current
         for path, fixes in sorted(by_path.items()):
             if path not in outcome.originals:
-                outcome.originals[path] = decode_source(read(path))
+                outcome.raw[path] = read(path)
+                outcome.originals[path] = decode_source(outcome.raw[path])
             source = outcome.originals[path]
             text = outcome.fixed.get(path, source.text)
             new_text, _ = apply_fixes(text, fixes, source.newline)
@@ -169,14 +172,23 @@ def fix_until_stable(
     return outcome, current
 
 
-def write_atomically(path: str, data: bytes) -> None:
+class ChangedOnDisk(OSError):
+    """The file is no longer what the fixes were made on: writing would lose that change."""
+
+
+def write_atomically(path: str, data: bytes, expected: bytes | None = None) -> None:
     """Replace ``path`` with ``data``: temp file in the same folder, same mode, then rename.
 
     A symlink is written through (its target is replaced), so the link itself stays a link.
+    With ``expected``, the file is read again just before the rename and left alone when it
+    changed since the fixes were computed (an editor saved it meanwhile): stale content never
+    overwrites newer work.
     """
     path = os.path.realpath(path)
     folder = os.path.dirname(path)
     mode = stat.S_IMODE(os.stat(path).st_mode)
+    if not mode & stat.S_IWUSR:  # a rename would replace it anyway: respect the owner's choice
+        raise PermissionError(errno.EACCES, "the file is read-only", path)
     handle, temp = tempfile.mkstemp(prefix=".retrylint-", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(handle, "wb") as stream:
@@ -184,6 +196,10 @@ def write_atomically(path: str, data: bytes) -> None:
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temp, mode)
+        if expected is not None:
+            with open(path, "rb") as current:
+                if current.read() != expected:
+                    raise ChangedOnDisk(f"{path} changed on disk while it was being fixed")
         os.replace(temp, path)
     except BaseException:
         if os.path.exists(temp):
@@ -198,7 +214,10 @@ def write_outcome(outcome: FixOutcome, skip: str | None = None) -> list[tuple[st
         if path == skip:
             continue
         try:
-            write_atomically(path, encode_source(outcome.fixed[path], outcome.originals[path]))
+            data = encode_source(outcome.fixed[path], outcome.originals[path])
+            write_atomically(path, data, expected=outcome.raw.get(path))
+        except ChangedOnDisk:
+            errors.append((path, "changed on disk while it was being fixed: left as it is"))
         except (OSError, UnicodeEncodeError) as error:
             errors.append((path, f"could not write the fix: {error}"))
     return errors

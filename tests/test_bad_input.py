@@ -123,8 +123,31 @@ def test_bom_with_a_conflicting_cookie(project: Path) -> None:
         b"",
         b"\n\n\n",
         b"# only a comment",  # no trailing newline
+        b"x = 1\r\ny = 2\nz = 3\r",  # mixed line endings, a lone CR last
+        b"def f():\n\tif True:\n\t\treturn 1\n",  # tabs
+        b"x = '" + b"a" * 20_000 + b"'\n",  # a 20,000-character line
+        b"".join(b"v%d = %d\n" % (i, i) for i in range(50_000)),  # a 50,000-line file
+        # Python 3.12-3.14 syntax: type parameters and statements, nested f-strings, except*,
+        # PEP 758's unparenthesised except A, B:
+        b"def first[T](items: list[T]) -> T:\n    return items[0]\n"
+        b"type Pair[T] = tuple[T, T]\n"
+        b"name = 'x'\nmsg = f\"{f'{name!r:>{10}}'}\"\n"
+        b"try:\n    pass\nexcept* (ValueError, TypeError):\n    pass\n"
+        b"try:\n    pass\nexcept ValueError, TypeError:\n    pass\n",
     ],
-    ids=["latin1-cookie", "bom", "crlf", "empty", "blank-lines", "no-final-newline"],
+    ids=[
+        "latin1-cookie",
+        "bom",
+        "crlf",
+        "empty",
+        "blank-lines",
+        "no-final-newline",
+        "mixed-newlines",
+        "tabs",
+        "long-line",
+        "50k-lines",
+        "new-syntax",
+    ],
 )
 def test_unusual_but_valid_files_are_fine(project: Path, data: bytes) -> None:
     write(project, "fine.py", data)
@@ -304,3 +327,58 @@ def test_fifo_named_explicitly_and_inside_a_folder(tmp_path: Path) -> None:
     assert "error: pkg/pipe.py: not a regular file or folder" in named.stderr
     assert "pkg/ok.py:1:8: RL002" in named.stdout
     assert "Traceback" not in named.stderr + walked.stderr
+
+
+def test_file_that_vanishes_during_the_run(project: Path, monkeypatch) -> None:
+    """Discovered, then deleted before it is read: a clear error, the rest is checked."""
+    from retrylint import discovery
+
+    gone = write(project, "gone.py", GOOD)
+    original = discovery.discover
+
+    def discover_then_delete(*args, **kwargs):
+        found = original(*args, **kwargs)
+        gone.unlink()
+        return found
+
+    monkeypatch.setattr(discovery, "discover", discover_then_delete)
+    result = run_check("--select", "RL001,RL002,RL101", ".")
+    assert result.exit_code == 2
+    assert "gone.py: No such file or directory" in result.stderr
+    assert "zz_other.py" in result.stdout
+
+
+# Fixes and the files they write
+
+
+def test_read_only_file_is_not_fixed(project: Path) -> None:
+    target = write(project, "locked.py", STALE)
+    target.chmod(0o444)
+    try:
+        result = run_check("--fix", "--select", "RL002,RL101", ".")
+    finally:
+        target.chmod(0o644)
+    assert result.exit_code == 2
+    assert "locked.py: could not write the fix" in result.stderr
+    assert "read-only" in result.stderr
+    assert target.read_text() == STALE
+    assert (project / "zz_other.py").read_text() == "x = 1\n"  # the rest of the run goes on
+
+
+def test_file_changed_during_the_fix_is_not_overwritten(project: Path, monkeypatch) -> None:
+    from retrylint import fixer
+
+    target = write(project, "busy.py", STALE)
+    original = fixer.fix_until_stable
+
+    def edited_meanwhile(*args, **kwargs):
+        found = original(*args, **kwargs)
+        target.write_text(STALE + "y = 2  # saved by an editor meanwhile\n")
+        return found
+
+    monkeypatch.setattr(fixer, "fix_until_stable", edited_meanwhile)
+    result = run_check("--fix", "--select", "RL002,RL101", ".")
+    assert result.exit_code == 2
+    assert "busy.py: changed on disk while it was being fixed: left as it is" in result.stderr
+    assert target.read_text().endswith("# saved by an editor meanwhile\n")
+    assert not list(project.glob(".retrylint-*"))  # no temp file left behind
