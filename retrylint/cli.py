@@ -160,6 +160,7 @@ _COMMON_OPTIONS = (
         type=click.Choice(["production", "all"]),
         help="production (default): leave out tests, migrations, scripts ...; all: check them too.",
     ),
+    click.option("-v", "--verbose", is_flag=True, help="Show the traceback of an internal error."),
 )
 
 
@@ -210,6 +211,7 @@ def check(
     ignore: tuple[str, ...],
     no_color: bool,
     scope: str | None,
+    verbose: bool,
     output_format: str,
     fix: bool,
     unsafe_fixes: bool,
@@ -239,7 +241,9 @@ def check(
     stdin = None
     if "-" in paths:
         stdin = (stdin_filename or "-", sys.stdin.buffer.read())
-    result = _guarded(run, session.files, session.config, session.selected, stdin=stdin)
+    result = _guarded(
+        run, session.files, session.config, session.selected, stdin=stdin, verbose=verbose
+    )
     notes: list[str] = []
     if session.out_of_scope:
         count = session.out_of_scope

@@ -47,6 +47,7 @@ class AnalysisSettings:
 
     config: Config
     selected: frozenset[str]
+    verbose: bool = False  # internal errors carry their traceback
 
 
 @dataclass
@@ -170,23 +171,25 @@ def _analyse_module(
     from retrylint.suppressions import scan_comments
     from retrylint.values import Value
 
+    guard = _Guard(settings.verbose)
     file_checks = [
-        check_class()
+        (code, check_class())
         for code in sorted(settings.selected)
         if (rule := rule_module(code)) is not None
         and (check_class := getattr(rule, "FileCheck", None)) is not None
     ]
     handlers: dict[type, list] = {}
-    for check in file_checks:
+    for code, check in file_checks:
         for node_type, handler in check.handlers().items():
-            handlers.setdefault(node_type, []).append(handler)
+            handlers.setdefault(node_type, []).append(guard.wrap(code, handler))
     ctx = build_context(path, source.text, module, handlers)  # type: ignore[arg-type]
     sink = FactSink()
     for adapter in adapter_modules():
-        adapter.extract(ctx, sink)
+        name = f"the {adapter.__name__.rsplit('.', 1)[-1]} adapter"
+        guard.run(name, adapter.extract, ctx, sink)
     findings: list[Finding] = []
-    for check in file_checks:
-        findings.extend(check.findings(ctx))
+    for code, check in file_checks:
+        findings.extend(guard.run(code, check.findings, ctx) or ())
     comments = scan_comments(source.text)
     constants: list[tuple[str, Value]] = []
     for name, expression in ctx.constants.items():
@@ -207,7 +210,41 @@ def _analyse_module(
         statement_starts=comments.statement_starts,
         import_insert_line=ctx.import_insert_line(),
     )
-    return FileResult(path, facts, tuple(findings))
+    return FileResult(path, facts, tuple(findings), internal_errors=tuple(guard.failures))
+
+
+class _Guard:
+    """One rule or adapter failing on one file must not take the others down with it.
+
+    A part that raises is recorded once (its name and a one-line reason; the traceback too when
+    verbose) and not called again for this file; everything else goes on.
+    """
+
+    def __init__(self, verbose: bool) -> None:
+        self.verbose = verbose
+        self.failures: list[tuple[str, str]] = []
+        self._failed: set[str] = set()
+
+    def run(self, part: str, function: Any, *args: Any) -> Any:
+        if part in self._failed:
+            return None
+        try:
+            return function(*args)
+        except Exception as error:  # recorded and reported as an internal error of this part
+            self._failed.add(part)
+            reason = _describe(error)
+            if self.verbose:
+                import traceback
+
+                reason += "\n" + "".join(traceback.format_exc()).rstrip()
+            self.failures.append((part, reason))
+            return None
+
+    def wrap(self, part: str, handler: Any) -> Any:
+        def guarded(node: Any, ctx: Any) -> None:
+            self.run(part, handler, node, ctx)
+
+        return guarded
 
 
 def _is_constant(value: object) -> bool:
@@ -338,17 +375,23 @@ def run(
     stdin: tuple[str, bytes] | None = None,
     module_names: dict[str, str] | None = None,
     overlay: dict[str, bytes] | None = None,
+    verbose: bool = False,
 ) -> RunResult:
     """Check ``paths`` (and stdin's bytes under a file name): findings, jobs and file errors."""
     from retrylint.checks import Project, rule_module
     from retrylint.findings import keep_job_code, merge_places
     from retrylint.reach import JobReach
 
-    settings = AnalysisSettings(config, selected)
+    settings = AnalysisSettings(config, selected, verbose)
     results = analyse_files(paths, settings, overlay)
     if stdin is not None:
         results.append(_analyse_guarded(stdin[0], stdin[1], settings))
     errors = [(r.path, r.error) for r in results if r.error and not r.error.startswith("skipped")]
+    errors.extend(
+        (r.path, f"internal error in {part}: {reason}")
+        for r in results
+        for part, reason in r.internal_errors
+    )
     skipped = [(r.path, r.error) for r in results if r.error and r.error.startswith("skipped")]
     index, jobs = build_project(results, module_names, errors)
     reach = JobReach(index, jobs, config.job_reach_depth)
@@ -357,10 +400,12 @@ def run(
     for code in sorted(selected):
         rule = rule_module(code)
         if rule is not None and hasattr(rule, "check_project"):
-            try:
-                findings.extend(merge_places(rule.check_project(project)))
-            except Exception as error:
-                errors.append(("<project>", f"internal error in {code}: {_describe(error)}"))
+            failures = _Guard(verbose)
+            found = failures.run(code, lambda: merge_places(rule.check_project(project)))
+            findings.extend(found or ())
+            errors.extend(
+                ("<project>", f"internal error in {part}: {why}") for part, why in failures.failures
+            )
     findings = _filter(findings, results, config, selected)
     findings.sort(key=Finding.sort_key)
     return RunResult(findings, jobs, errors, len(results), reach, skipped)

@@ -188,3 +188,5 @@ class FileResult:
     facts: FileFacts | None
     findings: tuple[Finding, ...] = ()
     error: str | None = None  # an I/O problem: the file was not checked
+    # (rule code or adapter, reason): a part that crashed on this file; the rest of it was checked
+    internal_errors: tuple[tuple[str, str], ...] = ()

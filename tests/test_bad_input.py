@@ -283,6 +283,62 @@ def test_internal_error_in_one_file_is_reported_and_the_run_goes_on(
     assert "zz_other.py:1:8: RL002" in result.stdout
 
 
+class _Crashing:
+    """A per-file check that fails on one file's calls."""
+
+    def handlers(self):
+        import libcst
+
+        def on_call(node, ctx):
+            if ctx.path.endswith("boom.py"):
+                raise KeyError("a rule bug")
+
+        return {libcst.Call: on_call}
+
+    def findings(self, ctx):
+        return ()
+
+
+def test_a_rule_crashing_on_one_file_stops_nothing_else(project: Path, monkeypatch) -> None:
+    import types
+
+    from retrylint import checks
+
+    real = checks.rule_module
+    fake = types.SimpleNamespace(FileCheck=_Crashing)
+    monkeypatch.setattr(checks, "rule_module", lambda code: fake if code == "RL001" else real(code))
+    write(project, "boom.py", "print(1)\nx = 1  # noqa: RL101\n")
+    result = run_check("--select", "RL001,RL002,RL101", ".")
+    assert result.exit_code == 2
+    assert "error: boom.py: internal error in RL001: KeyError: 'a rule bug'" in result.stderr
+    assert "Traceback" not in result.stderr
+    # The other rules still ran on that file, and every other file was checked.
+    assert "boom.py:2:8: RL002" in result.stdout
+    assert "zz_other.py:1:8: RL002" in result.stdout
+    verbose = runner().invoke(main, ["check", "-v", "--select", "RL001,RL002,RL101", "."])
+    assert "Traceback (most recent call last)" in verbose.stderr
+
+
+def test_an_adapter_crashing_on_one_file_stops_nothing_else(project: Path, monkeypatch) -> None:
+    from retrylint.frameworks import loops
+
+    real = loops.extract
+
+    def exploding(ctx, sink):
+        if ctx.path.endswith("boom.py"):
+            raise RuntimeError("an adapter bug")
+        real(ctx, sink)
+
+    monkeypatch.setattr(loops, "extract", exploding)
+    write(project, "boom.py", "x = 1  # noqa: RL101\n")
+    result = run_check("--select", "RL001,RL002,RL101", ".")
+    assert result.exit_code == 2
+    assert "boom.py: internal error in the loops adapter: RuntimeError: an adapter bug" in (
+        result.stderr
+    )
+    assert "boom.py:1:8: RL002" in result.stdout
+
+
 def test_folder_is_walked(project: Path) -> None:
     write(project, "pkg/bad.py", "def f(\n")
     code, document = check_json("pkg/")
