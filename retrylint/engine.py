@@ -401,7 +401,7 @@ def run(
         rule = rule_module(code)
         if rule is not None and hasattr(rule, "check_project"):
             failures = _Guard(verbose)
-            found = failures.run(code, lambda: merge_places(rule.check_project(project)))
+            found = failures.run(code, lambda rule=rule: merge_places(rule.check_project(project)))
             findings.extend(found or ())
             errors.extend(
                 ("<project>", f"internal error in {part}: {why}") for part, why in failures.failures
