@@ -173,7 +173,7 @@ def _analyse_module(
 
     guard = _Guard(settings.verbose)
     file_checks = [
-        (code, check_class())
+        (code, _file_check(check_class, settings.config))
         for code in sorted(settings.selected)
         if (rule := rule_module(code)) is not None
         and (check_class := getattr(rule, "FileCheck", None)) is not None
@@ -245,6 +245,12 @@ class _Guard:
             self.run(part, handler, node, ctx)
 
         return guarded
+
+
+def _file_check(check_class: Any, config: Config) -> Any:
+    """A rule's per-file check for one file; one that reads settings has ``from_config``."""
+    from_config = getattr(check_class, "from_config", None)
+    return from_config(config) if from_config is not None else check_class()
 
 
 def _is_constant(value: object) -> bool:

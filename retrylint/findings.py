@@ -62,6 +62,7 @@ class Finding:
     # its module); the engine keeps it when a job reaches that function, naming the jobs.
     function: str | None = None
     job_code: bool = False
+    job_body_only: bool = False  # kept only where the function is a job's own body
 
     @property
     def line(self) -> int:
@@ -82,13 +83,16 @@ def lower_severity(severity: str) -> str:
 
 def keep_job_code(findings: Iterable[Finding], reach: JobReach) -> list[Finding]:
     """Findings that hold only in job code, kept where a job reaches them, naming the jobs and
-    one call path (the shortest); the others dropped. Other findings pass unchanged."""
+    one call path (the shortest); the others dropped. Other findings pass unchanged. One that
+    holds only in a job's own body is kept for the jobs whose body it is."""
     kept: list[Finding] = []
     for finding in findings:
         if not finding.job_code:
             kept.append(finding)
             continue
         reaching = reach.jobs_reaching(finding.path, finding.function)
+        if finding.job_body_only:
+            reaching = tuple(r for r in reaching if len(r.call_path) == 1)
         if reaching:
             jobs = tuple(dict.fromkeys(r.job.qualname for r in reaching))
             kept.append(replace(finding, jobs=jobs, call_path=reaching[0].call_path))

@@ -70,24 +70,31 @@ def job_code_finding(
     code: str,
     message: str,
     ctx: FileContext,
-    node: CSTNode,
+    node: CSTNode | Span,
     *,
     severity: str | None = None,
     confidence: Confidence = "high",
     fix: Fix | None = None,
+    function: str | None = None,
+    job_body_only: bool = False,
 ) -> Finding | None:
-    """A per-file check's finding at ``node`` that counts only in job code.
+    """A per-file check's finding at ``node`` (or a span) that counts only in job code.
 
-    It carries the function it is in; the engine keeps it where a job reaches that function
-    (naming the jobs and a call path) and drops it elsewhere. Code outside any function (module
-    level) is never job code: None.
+    It carries the function it is in (``function``, a qualname in the file, for a check that
+    reports after the walk; else the one being walked); the engine keeps it where a job reaches
+    that function (naming the jobs and a call path) and drops it elsewhere. ``job_body_only``
+    keeps it only where the function is a job's own body: what a helper hands back to its caller
+    (a failure value) is the caller's to handle. Code outside any function (module level) is
+    never job code: None.
     """
-    if not ctx.enclosing:
+    if function is None and not ctx.enclosing:
         return None
+    span = node if isinstance(node, Span) else ctx.span(node)
     finding = make_finding(
-        code, message, ctx.path, ctx.span(node), severity=severity, confidence=confidence, fix=fix
+        code, message, ctx.path, span, severity=severity, confidence=confidence, fix=fix
     )
-    return replace(finding, function=ctx.enclosing[-1].qualname, job_code=True)
+    function = function or ctx.enclosing[-1].qualname
+    return replace(finding, function=function, job_code=True, job_body_only=job_body_only)
 
 
 def make_finding(
