@@ -150,6 +150,9 @@ class Config:
     """How many calls deep job code reaches from a job's body."""
     unreached: Unreached = "lower"
     """Retry code no job reaches: reported one severity lower, at the same, or not at all."""
+    per_item_isolation: bool = True
+    """RL302: a broad handler in a ``for`` loop that logs with the traceback and goes on to the
+    next item isolates items on purpose; ``False`` reports it as a swallowed failure."""
     side_effect_packs: tuple[Path, ...] = ()
     secret_name_packs: tuple[Path, ...] = ()
     permanent_error_packs: tuple[Path, ...] = ()
@@ -204,6 +207,7 @@ class Config:
             "max_attempts_risky": self.max_attempts_risky,
             "job_reach_depth": self.job_reach_depth,
             "unreached": self.unreached,
+            "per_item_isolation": self.per_item_isolation,
             "side_effect_packs": [_file_digest(p) for p in self.side_effect_packs],
             "secret_name_packs": [_file_digest(p) for p in self.secret_name_packs],
             "permanent_error_packs": [_file_digest(p) for p in self.permanent_error_packs],
@@ -459,6 +463,7 @@ _PARSERS: dict[str, tuple[str, Callable[[Any, str, Path, Path], Any]]] = {
     "max-retry-window": ("max_retry_window", _duration),
     "max-backoff": ("max_backoff", _duration),
     "max-attempts-risky": ("max_attempts_risky", _positive_int),
+    "per-item-isolation": ("per_item_isolation", _flag),
     "extra-side-effects": ("side_effect_packs", _packs),
     "extra-secret-names": ("secret_name_packs", _packs),
     "extra-permanent-errors": ("permanent_error_packs", _packs),

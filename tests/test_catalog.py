@@ -53,6 +53,8 @@ EXPECTED_OPTIONS = {
     "RL102": ("max-retry-window",),
     "RL103": ("max-attempts-risky",),
     "RL203": ("max-backoff",),
+    "RL302": ("per-item-isolation",),
+    "RL304": ("extra-permanent-errors",),
 }
 
 HEADINGS = (
