@@ -3,7 +3,7 @@
 A handler is read statement by statement (its body only, nested blocks included, nested
 functions not): does it re-raise, retry, record the failure where a person will see it, hand
 the work to another job, log it (at which level, with or without its traceback), and how does
-it leave (``return`` with what value, ``continue``, or falling through). Only the outermost call
+it leave (``return`` with what value, ``break``, or falling through). Only the outermost call
 of each statement is looked at (``capture_exception(exc)``, ``return self.retry(...)``,
 ``Delivery.objects.filter(...).update(status=FAILED)``): cheap, and what the author wrote to
 handle the failure is always that call.
@@ -125,7 +125,6 @@ class HandlerBody:
     hands_off: str | None = None  # an enqueue of another job, or the exception passed on
     logs: list[LogCall] = field(default_factory=list)
     returns: list[cst.Return] = field(default_factory=list)
-    continues: bool = False
     breaks: bool = False
     failure_attributes: bool = False  # x.status = FAILED / x.error = str(exc) ...
     saves: bool = False
@@ -265,9 +264,6 @@ def _read_statement(
         case cst.Return(value=value):
             body.returns.append(statement)
             call = outer_call(value)
-        case cst.Continue():
-            body.continues = True
-            return
         case cst.Break():
             body.breaks = True
             return
