@@ -18,7 +18,7 @@ import os
 import re
 import sys
 import tokenize
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -33,6 +33,9 @@ from retrylint.source import SourceDecodeError, SourceText, decode_source
 if TYPE_CHECKING:
     from retrylint.project import ModuleFacts, ProjectIndex
     from retrylint.reach import JobReach
+
+# Told (files analysed, files in all) during the per-file phase: the CLI's progress bar.
+Progress = Callable[[int, int], None]
 
 # Fewer files than this are analysed in-process: a pool's start-up costs more than it saves.
 PARALLEL_THRESHOLD = 24
@@ -291,21 +294,37 @@ def _analyse_guarded(path: str, data: bytes, settings: AnalysisSettings) -> File
 
 
 def analyse_files(
-    paths: Sequence[str], settings: AnalysisSettings, overlay: dict[str, bytes] | None = None
+    paths: Sequence[str],
+    settings: AnalysisSettings,
+    overlay: dict[str, bytes] | None = None,
+    progress: Progress | None = None,
 ) -> list[FileResult]:
     """Per-file phase over many files, on every core when there are enough of them.
 
-    ``overlay`` maps paths to bytes that stand in for the file on disk (the fixer's rounds).
+    ``overlay`` maps paths to bytes that stand in for the file on disk (the fixer's rounds);
+    ``progress`` is told (files done, files in all) as results come in.
     """
     overlay = overlay or {}
     items = [(path, settings, overlay.get(path)) for path in paths]
     workers = min(os.cpu_count() or 1, 8)
     if len(items) < PARALLEL_THRESHOLD or workers < 2:
-        return [_analyse_path(item) for item in items]
+        return _counted((_analyse_path(item) for item in items), len(items), progress)
     context = multiprocessing.get_context("fork") if sys.platform == "linux" else None
     chunksize = max(1, len(items) // (workers * 8))
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return list(pool.map(_analyse_path, items, chunksize=chunksize))
+        results = pool.map(_analyse_path, items, chunksize=chunksize)
+        return _counted(results, len(items), progress)
+
+
+def _counted(
+    results: Iterable[FileResult], total: int, progress: Progress | None
+) -> list[FileResult]:
+    collected = []
+    for result in results:
+        collected.append(result)
+        if progress is not None:
+            progress(len(collected), total)
+    return collected
 
 
 def _describe(error: Exception) -> str:
@@ -382,6 +401,7 @@ def run(
     module_names: dict[str, str] | None = None,
     overlay: dict[str, bytes] | None = None,
     verbose: bool = False,
+    progress: Progress | None = None,
 ) -> RunResult:
     """Check ``paths`` (and stdin's bytes under a file name): findings, jobs and file errors."""
     from retrylint.checks import Project, rule_module
@@ -389,7 +409,7 @@ def run(
     from retrylint.reach import JobReach
 
     settings = AnalysisSettings(config, selected, verbose)
-    results = analyse_files(paths, settings, overlay)
+    results = analyse_files(paths, settings, overlay, progress)
     if stdin is not None:
         results.append(_analyse_guarded(stdin[0], stdin[1], settings))
     errors = [(r.path, r.error) for r in results if r.error and not r.error.startswith("skipped")]
