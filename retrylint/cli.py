@@ -14,20 +14,27 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from retrylint import __version__
+from retrylint.cli_output import (
+    EXIT_CLEAN,
+    EXIT_ERROR,
+    EXIT_FINDINGS,
+    apply_baseline,
+    fail,
+    make_console,
+    print_problems,
+    report,
+)
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from retrylint.catalog import Catalog
     from retrylint.config import Config
     from retrylint.engine import RunResult
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
@@ -36,23 +43,6 @@ def _split(values: Iterable[str]) -> tuple[str, ...]:
     """``--select RL1,RL2 --select RL3`` -> ("RL1", "RL2", "RL3")."""
     return tuple(
         part.strip().upper() for value in values for part in value.split(",") if part.strip()
-    )
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(f"retrylint: error: {message}", err=True)
-    sys.exit(EXIT_ERROR)
-
-
-def _console(no_color: bool, stderr: bool = False) -> Console:
-    from rich.console import Console
-
-    return Console(
-        color_system=None if no_color else "auto",
-        no_color=no_color or None,
-        stderr=stderr,
-        highlight=False,
-        soft_wrap=True,
     )
 
 
@@ -103,7 +93,7 @@ def _open_session(
             scope=scope,  # type: ignore[arg-type]  # click.Choice checked it
         )
     except (ConfigError, CatalogError) as error:
-        _fail(str(error))
+        fail(str(error))
     selectors = [*(config.select or ()), *config.extend_select, *config.ignore]
     for _, codes in config.per_file_ignores:
         selectors.extend(codes)
@@ -111,7 +101,7 @@ def _open_session(
     for selector in selectors:
         if not catalog.matching(selector):
             where = "command line" if selector in from_cli else str(config.path)
-            _fail(f"{where}: unknown rule selector {selector!r}; see `retrylint rules`")
+            fail(f"{where}: unknown rule selector {selector!r}; see `retrylint rules`")
     selected = frozenset(
         rule.code for rule in catalog if config.is_selected(rule.code, rule.enabled_by_default)
     )
@@ -183,10 +173,28 @@ def main() -> None:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(["text", "json", "sarif", "github", "junit", "gitlab"]),
     default="text",
     show_default=True,
-    help="Output format.",
+    help="Output format: text for people; json, sarif (code scanning), github (workflow "
+    "annotations), junit, gitlab (Code Quality) for tools.",
+)
+@click.option(
+    "--output-file",
+    type=click.Path(dir_okay=False),
+    help="Write the report to this file instead of stdout.",
+)
+@click.option(
+    "--baseline",
+    "baseline_path",
+    type=click.Path(dir_okay=False),
+    help="Leave out the findings recorded in this baseline file: report only new ones.",
+)
+@click.option(
+    "--write-baseline",
+    "write_baseline_path",
+    type=click.Path(dir_okay=False),
+    help="Record every current finding in this baseline file (and report none).",
 )
 @click.option("--fix", is_flag=True, help="Apply safe fixes.")
 @click.option(
@@ -213,6 +221,9 @@ def check(
     scope: str | None,
     verbose: bool,
     output_format: str,
+    output_file: str | None,
+    baseline_path: str | None,
+    write_baseline_path: str | None,
     fix: bool,
     unsafe_fixes: bool,
     diff: bool,
@@ -227,6 +238,8 @@ def check(
     source is written to stdout and the findings to stderr.
     """
     from retrylint.engine import run
+    from retrylint.reporters.progress import ProgressBar, wanted
+    from retrylint.spans import SourceFiles
 
     paths = paths or (".",)
     session = _open_session(
@@ -241,9 +254,18 @@ def check(
     stdin = None
     if "-" in paths:
         stdin = (stdin_filename or "-", sys.stdin.buffer.read())
-    result = _guarded(
-        run, session.files, session.config, session.selected, stdin=stdin, verbose=verbose
-    )
+    if baseline_path and write_baseline_path:
+        fail("--baseline and --write-baseline cannot be used together")
+    with ProgressBar(output_format == "text" and wanted(False)) as progress:
+        result = _guarded(
+            run,
+            session.files,
+            session.config,
+            session.selected,
+            stdin=stdin,
+            verbose=verbose,
+            progress=progress,
+        )
     notes: list[str] = []
     if session.out_of_scope:
         count = session.out_of_scope
@@ -257,15 +279,21 @@ def check(
         )
         if diff:
             errors = session.errors + result.errors
-            _print_problems(errors, notes, no_color)
+            print_problems(errors, notes, no_color)
             if errors:
                 sys.exit(EXIT_ERROR)
             sys.exit(EXIT_FINDINGS if fixed_stdin else EXIT_CLEAN)
         if fixed_stdin is not None:
             sys.stdout.buffer.write(fixed_stdin)
             sys.stdout.flush()
+            stdin = (stdin[0], fixed_stdin) if stdin else None
     errors = session.errors + result.errors  # write failures of --fix included
-    _report(
+    sources = SourceFiles({stdin[0]: stdin[1]} if stdin else None)
+    if write_baseline_path or baseline_path:
+        apply_baseline(
+            result, sources, session.config.root, baseline_path, write_baseline_path, notes
+        )
+    report(
         result,
         errors,
         output_format,
@@ -275,6 +303,10 @@ def check(
         unsafe=unsafe_fixes,
         notes=notes,
         to_stderr=stdin is not None and fix,
+        output_file=output_file,
+        catalog=session.catalog,
+        root=session.config.root,
+        sources=sources,
     )
     sys.exit(_exit_code(result, errors, session.config, exit_zero))
 
@@ -339,61 +371,12 @@ def _apply_fixes(
     return None
 
 
-def _report(
-    result: RunResult,
-    errors: list[tuple[str, str]],
-    output_format: str,
-    *,
-    statistics: bool,
-    quiet: bool,
-    no_color: bool,
-    unsafe: bool,
-    notes: list[str],
-    to_stderr: bool,
-) -> None:
-    if output_format == "json":
-        from retrylint.reporters.json_report import render
-
-        click.echo(render(result.findings, result.files, errors, unsafe), err=to_stderr)
-        return
-    from retrylint.reporters.text import (
-        print_errors,
-        print_findings,
-        statistics_table,
-        summary_line,
-    )
-
-    console = _console(no_color, stderr=to_stderr)
-    if statistics:
-        if result.findings:
-            console.print(statistics_table(result.findings))
-    else:
-        print_findings(console, result.findings, unsafe_allowed=unsafe)
-    print_errors(_console(no_color, stderr=True), errors)
-    if not quiet:
-        for path, why in result.skipped:
-            console.print(f"note: {path}: {why}", highlight=False)
-        for note in notes:
-            console.print(note, highlight=False)
-        console.print(summary_line(result.findings, result.files, unsafe_allowed=unsafe))
-
-
 def _guarded(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """A bug of ours ends the run with one line and exit 2, not a traceback read as findings."""
     try:
         return function(*args, **kwargs)
     except Exception as error:
-        _fail(f"internal error: {type(error).__name__}: {error}")
-
-
-def _print_problems(errors: list[tuple[str, str]], notes: list[str], no_color: bool) -> None:
-    """Errors and notes on stderr, for modes whose stdout carries something else (a diff)."""
-    from retrylint.reporters.text import print_errors
-
-    console = _console(no_color, stderr=True)
-    print_errors(console, errors)
-    for note in notes:
-        console.print(note, highlight=False)
+        fail(f"internal error: {type(error).__name__}: {error}")
 
 
 def _exit_code(
@@ -444,7 +427,7 @@ def jobs(
     if output_format == "json":
         click.echo(render_jobs_json(result.jobs, result.reach))
     else:
-        console = _console(no_color)
+        console = make_console(no_color)
         if not console.is_terminal:
             console.width = max(console.width, 200)  # piped: one row per job, not a wrapped column
         console.print(jobs_table(result.jobs, result.reach))
@@ -454,7 +437,7 @@ def jobs(
     if errors:
         from retrylint.reporters.text import print_errors
 
-        print_errors(_console(no_color, stderr=True), errors)
+        print_errors(make_console(no_color, stderr=True), errors)
         sys.exit(EXIT_ERROR)
 
 
@@ -469,9 +452,10 @@ def jobs(
 @click.option("--all", "show_all", is_flag=True, help="Also list rules that are off by default.")
 @click.option("--no-color", is_flag=True, help="Never colour the output.")
 def rules(output_format: str, show_all: bool, no_color: bool) -> None:
-    """List the rules: code, name, severity, fix class."""
+    """List the rules: code, name, severity, which fix is available, status."""
     import json
 
+    from rich.markup import escape
     from rich.table import Table
 
     from retrylint.catalog import load_catalog
@@ -487,10 +471,19 @@ def rules(output_format: str, show_all: bool, no_color: bool) -> None:
         return
     table = Table(box=None, header_style="bold")
     for column in keys:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*row)
-    console = _console(no_color)
+        table.add_column(column, overflow="fold", no_wrap=column in ("code", "name", "fix"))
+    fixes = {"safe": "[green]safe[/] (--fix)", "unsafe": "[yellow]unsafe[/] (--unsafe-fixes)"}
+    for code, name, severity, fix, status, summary in rows:
+        table.add_row(
+            code,
+            name,
+            severity,
+            fixes.get(fix, "-"),
+            status,
+            escape(summary),
+            style="dim" if status == "planned" else None,
+        )
+    console = make_console(no_color)
     if not console.is_terminal:
         console.width = max(console.width, 160)  # piped: one line per rule
     console.print(table)
@@ -507,9 +500,9 @@ def explain(code: str, no_color: bool) -> None:
 
     rule = load_catalog().get(code)
     if rule is None:
-        _fail(f"unknown rule {code!r}; see `retrylint rules`")
+        fail(f"unknown rule {code!r}; see `retrylint rules`")
     text = render_rule(rule, is_implemented(rule.code))
-    console = _console(no_color)
+    console = make_console(no_color)
     if no_color or not console.is_terminal:
         click.echo(text)
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,3 +58,12 @@ def analyse_project(folder: Path, select: tuple[str, ...] | None = None):
         )
         files = [str(p) for p in discover([Path(".")], config).files]
         return run(files, config, selected)
+
+
+@pytest.fixture
+def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the Celery fixture project (findings with safe and unsafe fixes), as the cwd."""
+    project = tmp_path / "celery_shop"
+    shutil.copytree(FIXTURES / "celery_shop", project)
+    monkeypatch.chdir(project)
+    return project
