@@ -59,6 +59,11 @@ def test_wheel_ships_the_rule_catalog(wheel: Path) -> None:
     assert "retrylint/rules/RL101.yaml" in names
     assert in_repo <= shipped
     assert "retrylint/cli.py" in names and "retrylint/__main__.py" in names
+    templates = {name for name in names if name.startswith("retrylint/reporters/audit/templates/")}
+    in_tree = REPO / "retrylint" / "reporters" / "audit" / "templates"
+    assert {
+        f"retrylint/reporters/audit/templates/{p.name}" for p in in_tree.glob("*.j2")
+    } == templates
     assert not any(name.startswith(("tests/", "fixtures/")) for name in names)
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     with zipfile.ZipFile(wheel) as archive:
@@ -80,6 +85,15 @@ def test_wheel_installs_and_runs_in_a_fresh_venv(
     assert run(script, "--version", cwd=outside).strip() == f"retrylint, version {__version__}"
     explained = run(script, "explain", "RL101", cwd=outside)
     assert explained.startswith("# unbounded-retries (RL101)")
+
+    # The audit report's templates load from the installed package.
+    (outside / "tasks.py").write_text(
+        "from celery import shared_task\n\n\n@shared_task(max_retries=None)\ndef ping():\n"
+        "    return 1\n",
+        encoding="utf-8",
+    )
+    run(script, "audit", ".", "-o", "report.html", cwd=outside)
+    assert '<table class="inventory">' in (outside / "report.html").read_text(encoding="utf-8")
 
     where = run(python, "-c", "import retrylint; print(retrylint.__file__)", cwd=outside)
     assert Path(where.strip()).is_relative_to(env)

@@ -140,7 +140,7 @@ def render_jobs_json(jobs: list[Job], reach: JobReach) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False)
 
 
-def _seconds(value: float | None) -> str:
+def seconds_text(value: float | None) -> str:
     if value is None:
         return "-"
     if value >= 86400 and value % 3600 == 0:
@@ -152,25 +152,25 @@ def _seconds(value: float | None) -> str:
     return f"{value:g}s"
 
 
-def _delay_text(delay: Delay) -> str:
+def delay_text(delay: Delay) -> str:
     if delay.strategy in ("none", "unknown"):
         return delay.strategy
     parts: list[str] = [delay.strategy]
     if delay.base is not None:
-        parts.append(f"base {_seconds(delay.base)}")
-    parts.append(f"cap {_seconds(delay.cap)}" if delay.cap is not None else "no cap")
+        parts.append(f"base {seconds_text(delay.base)}")
+    parts.append(f"cap {seconds_text(delay.cap)}" if delay.cap is not None else "no cap")
     if delay.jitter is not None:
         parts.append("jitter" if delay.jitter else "no jitter")
     return ", ".join(parts)
 
 
-def _value_text(value: Any) -> str:
+def value_text(value: Any) -> str:
     if isinstance(value, Marker):
         return value.value
     if value is None:
         return "none"
     if isinstance(value, float):
-        return _seconds(value)
+        return seconds_text(value)
     if isinstance(value, tuple):
         return ", ".join(v.rsplit(".", 1)[-1] for v in value) or "nothing"
     return str(value)
@@ -204,7 +204,7 @@ def jobs_table(jobs: list[Job], reach: JobReach) -> Table:
         table.add_column(column, overflow="fold")
     for job in jobs:
         policy = job.policy
-        attempts = _value_text(policy.max_attempts.value)
+        attempts = value_text(policy.max_attempts.value)
         if policy.retries.value is False:
             attempts = "1 (no retries)"
         if any(site.method in ("retry", "autoretry") for site, _ in job.policies):
@@ -218,11 +218,11 @@ def jobs_table(jobs: list[Job], reach: JobReach) -> Table:
             job.name if "#" in job.name else (job.function or job.name),  # loops: fn#loop@line
             f"{display_path(job.path)}:{job.span.line}",
             attempts,
-            _delay_text(policy.delay.value),
-            _value_text(policy.deadline.value),
-            _value_text(policy.retry_on.value),
+            delay_text(policy.delay.value),
+            value_text(policy.deadline.value),
+            value_text(policy.retry_on.value),
             ", ".join(sorted({h.kind for h in job.failure_hooks})) or "-",
-            _value_text(job.time_limit.value) if job.time_limit else "-",
+            value_text(job.time_limit.value) if job.time_limit else "-",
             str(len(job.call_sites)),
             _reach_text(job, reach),
         )
