@@ -31,7 +31,7 @@ from rich.table import Table
 from retrylint import __version__
 from retrylint.model import Delay, FailureHook, Job, Marker, RetryPolicy, Sourced
 from retrylint.reach import QUEUE_FRAMEWORKS, JobReach
-from retrylint.reporters import display_path
+from retrylint.reporters import display_path, mask
 
 
 def _plain(value: Any) -> Any:
@@ -57,7 +57,7 @@ def sourced_to_json(field: Sourced[Any] | None) -> dict[str, Any] | None:
         "value": _plain(field.value),
         "source": field.source,
         "line": field.line,
-        "origin": field.origin,
+        "origin": mask(field.origin),
     }
     if field.path:
         document["path"] = display_path(field.path)

@@ -22,7 +22,7 @@ from typing import Any
 
 from retrylint import __version__
 from retrylint.findings import Finding, Fix
-from retrylint.reporters import display_path
+from retrylint.reporters import display_path, mask
 
 
 def fix_to_json(fix: Fix | None, unsafe_allowed: bool) -> dict[str, Any] | None:
@@ -56,7 +56,7 @@ def finding_to_json(finding: Finding, unsafe_allowed: bool = False) -> dict[str,
         "column": finding.span.column,
         "end_line": finding.span.end_line,
         "end_column": finding.span.end_column,
-        "message": finding.message,
+        "message": mask(finding.message),
         "job": finding.job,
         "jobs": list(finding.jobs),
         "call_path": list(finding.call_path),

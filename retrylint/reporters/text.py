@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from retrylint.findings import Finding
-from retrylint.reporters import display_path
+from retrylint.reporters import display_path, mask
 
 SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan"}
 
@@ -35,7 +35,7 @@ def print_findings(console: Console, findings: list[Finding], unsafe_allowed: bo
             console.print(
                 f"[bold]{shown}[/]:{finding.line}:{finding.column}: "
                 f"[{style}]{finding.code}[/] [{style}]\\[{finding.severity}][/] "
-                f"{escape(finding.message)}{escape(where_it_runs(finding))}{escape(marker)}",
+                f"{escape(mask(finding.message))}{escape(where_it_runs(finding))}{escape(marker)}",
                 soft_wrap=True,
                 highlight=False,
             )

@@ -205,9 +205,9 @@ def _cell(sourced: Sourced[Any] | None, text: str | None = None) -> Cell:
     if sourced is None:
         return Cell("-")
     return Cell(
-        text if text is not None else value_text(sourced.value),
+        mask(text if text is not None else value_text(sourced.value)),
         sourced.source,
-        sourced.describe(),
+        mask(sourced.describe()),
     )
 
 

@@ -111,7 +111,6 @@ def render_markdown(audit: Audit) -> str:
 def _finding_json(entry: FindingEntry) -> dict[str, Any]:
     return {
         **finding_to_json(entry.finding),
-        "message": entry.message,
         "family": entry.family,
         "frame": [
             {"line": line.number, "text": line.before + line.marked + line.after}
