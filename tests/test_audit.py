@@ -64,6 +64,10 @@ def test_html_escapes_everything_it_prints(hostile: Path) -> None:
     # The task name (in messages) and the literal on a finding's line are shown, escaped.
     assert "&lt;script&gt;alert(&#39;name&#39;)&lt;/script&gt;" in html
     assert "&lt;script&gt;alert(&#39;literal&#39;)&lt;/script&gt;" in html
+    # Self-contained: nothing fetched, nothing run.
+    assert not re.search(r"<(link|img|iframe|object|embed)\b", html)
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+    assert not re.search(r"<[^>]+\son\w+=", html)  # no event handlers
     # Frames show only the finding's own lines: the docstring and the token stay out.
     assert "docstring" not in html and "sk_live" not in html
 
