@@ -467,6 +467,7 @@ def audit(
     ignore: tuple[str, ...],
     no_color: bool,
     scope: str | None,
+    verbose: bool,
     output_path: str | None,
     output_format: str | None,
 ) -> None:
@@ -497,7 +498,14 @@ def audit(
         scope=scope,
     )
     with ProgressBar(bool(output_path) and wanted(False)) as progress:
-        result = _guarded(run, session.files, session.config, session.selected, progress=progress)
+        result = _guarded(
+            run,
+            session.files,
+            session.config,
+            session.selected,
+            verbose=verbose,
+            progress=progress,
+        )
     errors = session.errors + result.errors
     report = build_audit(
         tuple(Path(p).resolve().name if p in (".", "./") else p for p in paths),
