@@ -797,6 +797,136 @@ NOT_RETRY_LOOPS = {
                 with attempt:
                     return client.get()
     """,
+    # -- no failing operation: a wait for a local condition ---------------------------------
+    "backpressure on an in-process pool": """\
+        import time
+
+        def submit(executor, work):
+            while executor._work_queue.qsize() > 64:
+                time.sleep(0.05)
+            return executor.submit(work)
+    """,
+    "keep-alive until a local flag": """\
+        import asyncio
+
+        class Stream:
+            async def keep_alive(self):
+                while True:
+                    await asyncio.sleep(15)
+                    if self.closed:
+                        break
+    """,
+    "thread event": """\
+        import time
+
+        def idle(stop):
+            while not stop.is_set():
+                time.sleep(1)
+    """,
+    "local file": """\
+        import os
+        import time
+
+        def wait_unlocked(path):
+            while os.path.exists(path):
+                time.sleep(0.5)
+    """,
+    "consumer with a checked message": """\
+        def consume(jobs, handle):
+            while True:
+                try:
+                    message = jobs.get()
+                    if message is None:
+                        break
+                    handle(message)
+                except Exception:
+                    pass
+    """,
+    # -- each pass changes the operation's input --------------------------------------------
+    "collision rename with a random code": """\
+        from django.db import IntegrityError
+        from django.utils.crypto import get_random_string
+
+        def create_voucher(vouchers):
+            for _ in range(10):
+                code = get_random_string(6)
+                try:
+                    return vouchers.create(code=code)
+                except IntegrityError:
+                    continue
+    """,
+    "random code drawn in the operation": """\
+        import secrets
+        from django.db import IntegrityError
+
+        def create_link(links):
+            while True:
+                try:
+                    return links.create(token=secrets.token_urlsafe(8))
+                except IntegrityError:
+                    pass
+    """,
+    "numbered suffix": """\
+        from django.db import IntegrityError
+
+        def create_page(pages, title):
+            number = 1
+            slug = title
+            while True:
+                try:
+                    return pages.create(slug=slug)
+                except IntegrityError:
+                    number += 1
+                    slug = f"{title}-{number}"
+    """,
+    "code assigned before each try": """\
+        from django.db import IntegrityError
+
+        class Submission:
+            def save(self):
+                for attempt in range(3):
+                    self.assign_code()
+                    try:
+                        return self.insert()
+                    except IntegrityError:
+                        if attempt == 2:
+                            raise
+    """,
+    "one more try after losing a race": """\
+        from django.db import IntegrityError
+
+        def get_or_create(users, email):
+            for _ in range(2):
+                try:
+                    return users.create(email=email)
+                except IntegrityError:
+                    continue
+            return users.get(email=email)
+    """,
+    # -- a flag that ends the loop after its first pass ---------------------------------------
+    "flag set after every pass": """\
+        import time
+        from sqlalchemy.exc import DatabaseError
+
+        def wait_for_db(db):
+            retried = False
+            while not retried:
+                try:
+                    db.engine.execute("SELECT 1;")
+                    return
+                except DatabaseError:
+                    time.sleep(30)
+
+                retried = True
+    """,
+    "range(1)": """\
+        def once(client):
+            for _ in range(1):
+                try:
+                    return client.get()
+                except ConnectionError:
+                    pass
+    """,
 }
 
 
@@ -905,3 +1035,481 @@ def test_budget_driven_loop_reads_as_bounded_paced_retry(tmp_path: Path) -> None
     assert job.policy.delay.value == Delay("exponential", 2.0, 30.0, True)
     assert job.policy.deadline.value == 120.0
     assert job.policy.max_attempts.origin == "RetryBudget(attempts=4, base=2, cap=30, deadline=120)"
+
+
+# -- flags, conditional counters, attempt numbers --------------------------------------------------
+def test_a_success_flag_reset_on_failure_stays_unbounded(tmp_path: Path) -> None:
+    job = only_job(
+        tmp_path,
+        """
+        import time
+
+        def connect(db):
+            ok = False
+            while not ok:
+                try:
+                    db.ping()
+                    ok = True
+                except ConnectionError:
+                    ok = False
+                    time.sleep(3)
+        """,
+    )
+    assert job.policy.max_attempts.value is UNBOUNDED
+
+
+def test_a_first_pass_flag_allows_one_retry(tmp_path: Path) -> None:
+    job = only_job(
+        tmp_path,
+        """
+        import time
+
+        def fetch(client):
+            first = True
+            while True:
+                try:
+                    return client.get()
+                except ConnectionError:
+                    if not first:
+                        raise
+                    first = False
+                    time.sleep(3)
+        """,
+    )
+    assert job.policy.max_attempts.value == 2
+
+
+@pytest.mark.parametrize(
+    ("setup", "loop", "attempts", "origin"),
+    [
+        (
+            "tries = 3 if retry else 1",
+            "for _ in range(tries):",
+            3,
+            "range(tries) (tries = 3 if retry else 1: the branch that retries most)",
+        ),
+        (
+            "left = 5 if retry else 2",
+            "while left > 0:",
+            5,
+            "left > 0 (left = 5 if retry else 2: the branch that retries most)",
+        ),
+    ],
+)
+def test_a_counter_set_by_a_conditional_takes_its_worst_branch(
+    tmp_path: Path, setup: str, loop: str, attempts: int, origin: str
+) -> None:
+    countdown = "left -= 1" if "left" in setup else "pass"
+    job = only_job(
+        tmp_path,
+        f"""
+        import time
+
+        def send(client, retry):
+            {setup}
+            {loop}
+                try:
+                    return client.send()
+                except ConnectionError:
+                    {countdown}
+                    time.sleep(2)
+        """,
+    )
+    assert job.policy.max_attempts.value == attempts
+    assert job.policy.max_attempts.origin == origin
+
+
+def test_a_count_up_from_a_conditional_start_takes_the_lower_start(tmp_path: Path) -> None:
+    job = only_job(
+        tmp_path,
+        """
+        import time
+
+        def send(client, resume):
+            n = 3 if resume else 0
+            while True:
+                try:
+                    return client.send()
+                except ConnectionError:
+                    n += 1
+                    if n >= 5:
+                        raise
+                    time.sleep(2)
+        """,
+    )
+    assert job.policy.max_attempts.value == 5
+
+
+@pytest.mark.parametrize(
+    "call",
+    ["_get(attempt)", "requests.get(url, timeout=(2 + attempt, 5))", "fetch(url, retry=retries)"],
+)
+def test_an_attempt_counter_passed_to_the_work_is_not_data(tmp_path: Path, call: str) -> None:
+    """saleor's fetch_manifest passes the attempt to a growing connect timeout."""
+    var = "retries" if "retries" in call else "attempt"
+    job = only_job(
+        tmp_path,
+        f"""
+        import requests
+
+        def get_manifest(url, _get, fetch):
+            for {var} in range(3):
+                try:
+                    return {call}
+                except (requests.ConnectionError, requests.Timeout):
+                    pass
+        """,
+    )
+    assert job.policy.max_attempts.value == 3
+    assert job.policy.delay.value == Delay("none", 0.0, None, False)
+
+
+# -- delay schedules -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("setup", "sleep", "schedule"),
+    [
+        ("", "time.sleep(DELAYS[attempt])", (0.1, 0.25, 0.5)),
+        ("delays = [1, 5, 30]", "time.sleep(delays[attempt])", (1.0, 5.0, 30.0)),
+        ("", "time.sleep(DELAYS[min(attempt, len(DELAYS) - 1)])", (0.1, 0.25, 0.5)),
+        (
+            "",
+            "retry_delay = DELAYS[attempt]; log.warning('again in %s', retry_delay); "
+            "time.sleep(retry_delay)",
+            (0.1, 0.25, 0.5),
+        ),
+    ],
+)
+def test_a_delay_read_from_a_list_is_a_schedule(
+    tmp_path: Path, setup: str, sleep: str, schedule: tuple[float, ...]
+) -> None:
+    job = only_job(
+        tmp_path,
+        f"""
+        import logging
+        import time
+
+        log = logging.getLogger(__name__)
+        DELAYS = [0.1, 0.25, 0.5]
+
+        def call(client):
+            {setup}
+            for attempt in range(4):
+                try:
+                    return client.get()
+                except ConnectionError:
+                    if attempt >= 3:
+                        raise
+                    {sleep}
+        """,
+    )
+    delay = job.policy.delay.value
+    assert job.policy.max_attempts.value == 4
+    assert (delay.strategy, delay.schedule, delay.cap) == ("custom", schedule, max(schedule))
+
+
+def test_range_over_a_schedule_counts_attempts(tmp_path: Path) -> None:
+    job = only_job(
+        tmp_path,
+        """
+        import time
+
+        DELAYS = (1, 1, 1)
+
+        def call(client):
+            for attempt in range(len(DELAYS) + 1):
+                try:
+                    return client.get()
+                except ConnectionError:
+                    if attempt == len(DELAYS):
+                        raise
+                    time.sleep(DELAYS[attempt])
+        """,
+    )
+    assert job.policy.max_attempts.value == 4
+    assert job.policy.delay.value == Delay("constant", 1.0, None, False, (1.0,))
+
+
+# -- checked results -------------------------------------------------------------------------------
+CHECKED_RESULT = """\
+    import asyncio
+    import httpx
+
+    RETRYABLE = {409, 429}
+    DELAYS = [0.1, 0.25, 0.5]
+
+    async def request(client, url):
+        for attempt in range(4):
+            delay = None
+            try:
+                response = await client.get(url)
+            except httpx.RequestError:
+                if attempt >= 3:
+                    raise
+                delay = DELAYS[attempt]
+            else:
+                if response.is_success:
+                    return response
+                if response.status_code not in RETRYABLE:
+                    return response
+                if attempt >= 3:
+                    break
+                delay = DELAYS[attempt]
+                if response.status_code == 429:
+                    retry_after = response.headers.get("Retry-After")
+                    if retry_after:
+                        delay = min(float(retry_after), 1.0)
+            await asyncio.sleep(delay)
+"""
+
+
+def test_a_checked_result_that_goes_round_is_a_retry(tmp_path: Path) -> None:
+    """polar's Tinybird client: 409/429 answers and request errors, on a schedule."""
+    job = only_job(tmp_path, CHECKED_RESULT)
+    policy = job.policy
+    assert job.detail("shape") == "retry"
+    assert policy.max_attempts.value == 4
+    assert policy.retry_on.value == (
+        "httpx.RequestError",
+        "HTTP 409 Conflict",
+        "HTTP 429 TooManyRequests",
+    )
+    assert "checks the response: response.status_code not in RETRYABLE" in policy.retry_on.origin
+    assert policy.delay.value.strategy == "custom"
+
+
+@pytest.mark.parametrize(
+    ("test", "statuses"),
+    [
+        ("response.status_code == 429", ("HTTP 429 TooManyRequests",)),
+        (
+            "response.status_code in (502, 503)",
+            ("HTTP 502 BadGateway", "HTTP 503 ServiceUnavailable"),
+        ),
+        ("response.status_code >= 500", ("HTTP 5xx ServerError",)),
+        ("not response.ok", ("HTTPError (response not ok)",)),
+    ],
+)
+def test_a_poll_for_a_failure_status_is_a_retry(
+    tmp_path: Path, test: str, statuses: tuple[str, ...]
+) -> None:
+    job = only_job(
+        tmp_path,
+        f"""
+        import time
+        import requests
+
+        def fetch(url):
+            while True:
+                response = requests.get(url, timeout=5)
+                if {test}:
+                    time.sleep(5)
+                    continue
+                return response
+        """,
+    )
+    assert job.detail("shape") == "retry"
+    assert job.policy.retry_on.value == statuses
+    assert job.policy.retry_on.origin == f"checks the response: {test}"
+    assert job.policy.max_attempts.value is UNBOUNDED
+
+
+def test_a_poll_of_an_object_it_refreshes(tmp_path: Path) -> None:
+    job = only_job(
+        tmp_path,
+        """
+        import time
+
+        def wait(job):
+            while not (job.is_finished or job.is_failed):
+                time.sleep(1)
+                job.refresh()
+        """,
+    )
+    assert job.detail("shape") == "poll"
+    assert job.policy.max_attempts.value is UNBOUNDED
+    assert job.policy.delay.value == Delay("constant", 1.0, None, False)
+
+
+# -- recursion -------------------------------------------------------------------------------------
+def test_a_function_that_sleeps_and_calls_itself_on_429_retries_forever(tmp_path: Path) -> None:
+    source = """\
+        import time
+        import requests
+
+        def fetch(url):
+            response = requests.get(url, timeout=10)
+            if response.status_code == 429:
+                time.sleep(5)
+                return fetch(url)
+            return response
+    """
+    job = only_job(tmp_path, source)
+    call_line = line_of(source, "return fetch(url)")
+    assert (job.kind, job.name, job.function) == (
+        "retry-loop",
+        f"fetch#recursion@{call_line}",
+        "fetch",
+    )
+    assert job.detail("shape") == "retry"
+    policy = job.policy
+    assert policy.max_attempts.value is UNBOUNDED
+    assert policy.max_attempts.origin == (
+        "`fetch` calls itself again when response.status_code == 429, with no depth limit"
+    )
+    assert policy.max_attempts.line == call_line
+    assert policy.delay.value == Delay("constant", 5.0, None, False)
+    assert policy.delay.line == line_of(source, "time.sleep")
+    assert policy.retry_on.value == ("HTTP 429 TooManyRequests",)
+    assert job.detail("header") is None  # no guard fix: a budget cannot follow the calls
+
+
+def test_a_recursive_poll_for_a_state(tmp_path: Path) -> None:
+    """redash's BigQuery runner polls ``jobComplete`` by calling itself every second."""
+    job = only_job(
+        tmp_path,
+        """
+        import time
+
+        class Runner:
+            def _results(self, jobs, job_id):
+                reply = jobs.getQueryResults(jobId=job_id).execute()
+                if not reply["jobComplete"]:
+                    time.sleep(1)
+                    return self._results(jobs, job_id)
+                return reply
+        """,
+    )
+    assert job.function == "Runner._results"
+    assert job.detail("shape") == "poll"
+    assert job.policy.retry_on.value == ()
+    assert job.policy.max_attempts.value is UNBOUNDED
+
+
+@pytest.mark.parametrize(
+    ("signature", "check", "call", "attempts", "origin"),
+    [
+        (
+            "url, depth=0",
+            "if depth > 5: raise RuntimeError(url)",
+            "fetch(url, depth + 1)",
+            6,
+            "depth > 5",
+        ),
+        (
+            "url, retries=3",
+            "if retries <= 0: raise RuntimeError(url)",
+            "fetch(url, retries=retries - 1)",
+            4,
+            "retries <= 0",
+        ),
+    ],
+)
+def test_a_checked_depth_bounds_a_recursion(
+    tmp_path: Path, signature: str, check: str, call: str, attempts: int, origin: str
+) -> None:
+    first, second = (check, "") if "depth" in signature else ("", check)
+    job = only_job(
+        tmp_path,
+        f"""
+        import time
+        import requests
+
+        def fetch({signature}):
+            {first}
+            response = requests.get(url, timeout=10)
+            if response.status_code >= 500:
+                {second}
+                time.sleep(2)
+                return {call}
+            return response
+        """,
+    )
+    assert job.policy.max_attempts.value == attempts
+    assert job.policy.max_attempts.origin == origin
+
+
+def test_a_depth_from_the_caller_makes_the_bound_unknown(tmp_path: Path) -> None:
+    job = only_job(
+        tmp_path,
+        """
+        import time
+
+        def fetch(client, depth):
+            if depth > 5:
+                raise RuntimeError("too deep")
+            try:
+                return client.get()
+            except ConnectionError:
+                time.sleep(2 ** depth)
+                return fetch(client, depth + 1)
+        """,
+    )
+    assert job.policy.max_attempts.value is UNKNOWN
+    assert job.policy.retry_on.value == ("ConnectionError",)
+
+
+def test_a_method_that_reconnects_by_calling_itself(tmp_path: Path) -> None:
+    job = only_job(
+        tmp_path,
+        """
+        import time
+
+        class Client:
+            def connect(self):
+                try:
+                    self.sock = self.factory()
+                except OSError:
+                    time.sleep(3)
+                    return self.connect()
+        """,
+    )
+    assert job.policy.max_attempts.origin == (
+        "`connect` calls itself again on except OSError, with no depth limit"
+    )
+    assert job.policy.retry_on.value == ("OSError",)
+
+
+NOT_RECURSIVE_RETRIES = {
+    "tree walk": """\
+        def flatten(node):
+            if node.children:
+                return [flatten(child) for child in node.children]
+            return [node]
+    """,
+    "rescheduling itself": """\
+        import time
+
+        def tick(interval):
+            time.sleep(interval)
+            tick(interval)
+    """,
+    "a flag, no result": """\
+        import time
+
+        def wait(state):
+            if state.paused:
+                time.sleep(1)
+                return wait(state)
+    """,
+    "no sleep": """\
+        def fetch(client):
+            try:
+                return client.get()
+            except ConnectionError:
+                return fetch(client)
+    """,
+    "in a loop": """\
+        import time
+
+        def crawl(client, pages):
+            for page in pages:
+                if client.get(page).status_code == 429:
+                    time.sleep(1)
+                    crawl(client, pages)
+    """,
+}
+
+
+@pytest.mark.parametrize("source", NOT_RECURSIVE_RETRIES.values(), ids=NOT_RECURSIVE_RETRIES.keys())
+def test_recursion_look_alikes(tmp_path: Path, source: str) -> None:
+    assert loop_jobs(tmp_path, source) == []

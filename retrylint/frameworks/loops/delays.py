@@ -20,21 +20,39 @@ import itertools
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import libcst as cst
 
 from retrylint.context import FileContext
-from retrylint.frameworks.loops.evaluator import Number, is_constant, is_num, is_random
+from retrylint.frameworks.loops.evaluator import (
+    Constant,
+    EvalResult,
+    Number,
+    is_constant,
+    is_num,
+    is_random,
+)
 from retrylint.frameworks.loops.replay import (
     DELAY_SAMPLES,
     Event,
     LoopFacts,
+    Repeated,
     simulate,
     sleep_argument,
 )
-from retrylint.frameworks.loops.shapes import SLEEP_FUNCTIONS
+from retrylint.frameworks.loops.shapes import SLEEP_FUNCTIONS, Header
 from retrylint.frameworks.loops.syntax import dotted_name, one_line, refs, walk_all
-from retrylint.model import NO_DELAY, UNKNOWN, UNKNOWN_DELAY, Delay, Marker, Sourced, explicit
+from retrylint.model import (
+    NO_DELAY,
+    UNKNOWN,
+    UNKNOWN_DELAY,
+    Delay,
+    Marker,
+    Sourced,
+    Span,
+    explicit,
+)
 
 # A call that may wait: ``_sleep``, ``wait_for_read``, ``self._backoff`` (not ``put_nowait``).
 MAY_WAIT = re.compile(
@@ -79,6 +97,8 @@ def delay_field(
     events: list[Event],
     init: dict[str, Number | None],
     handler: cst.ExceptHandler | None,
+    constants: dict[str, Constant | None],
+    attempts: int | Marker,
 ) -> tuple[Sourced[Delay], cst.Call | None]:
     ctx, span = facts.ctx, facts.span
     sleep_events = [e for e in events if e.kind == "sleep"]
@@ -96,33 +116,57 @@ def delay_field(
             code = one_line(ctx.code(waits[0]))
             return explicit(UNKNOWN_DELAY, f"{code} may wait", ctx.span(waits[0])), None
         return explicit(NO_DELAY, "no sleep between attempts", span), None
+    flag = facts.retry.flag if facts.retry else None
+    replay = Replay(facts.header, facts.loop, events, init, constants, flag)
+    return sleep_delay(ctx, call, replay, attempts), call
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What the failing path is replayed with to sample the sleep's values."""
+
+    header: Header
+    repeated: Repeated  # the loop, or a function calling itself
+    events: list[Event]
+    init: dict[str, Number | None]
+    constants: dict[str, Constant | None]
+    flag: str | None = None
+
+
+def sleep_delay(
+    ctx: FileContext, call: cst.Call, replay: Replay, attempts: int | Marker
+) -> Sourced[Delay]:
+    """The delay of one sleep call, from its values over the replayed failing iterations."""
+    events = replay.events
     origin = one_line(ctx.code(call))
     where = ctx.span(call)
     argument = sleep_argument(call)
     if argument is None:
-        return explicit(UNKNOWN_DELAY, origin, where), call
+        return explicit(UNKNOWN_DELAY, origin, where)
     samples = {}
     for strip, upper in ((False, False), (True, False), (False, True), (True, True)):
         outcome = simulate(
             ctx,
-            facts.header,
-            facts.loop,
+            replay.header,
+            replay.repeated,
             events,
-            init,
+            replay.init,
             honour_exits=False,
             bound_tests={},
             limit=DELAY_SAMPLES * 4,
             evaluator_flags=(strip, upper),
-            flag=facts.retry.flag if facts.retry else None,
-            constants=facts.constants,
+            flag=replay.flag,
+            constants=replay.constants,
         )
         samples[(strip, upper)] = [v for node, v in outcome.sleeps if node is call]
     jitter = _has_random(ctx, argument, events)
     upper = not all(is_num(v) for v in samples[(False, False)][:DELAY_SAMPLES])
     actual = samples[(False, upper)][:DELAY_SAMPLES]
     raw = samples[(True, upper)][:DELAY_SAMPLES]
+    if _reads_a_schedule(argument, events):
+        return _schedule_delay(actual, attempts, jitter, origin, where)
     if not actual or not all(_finite(v) for v in actual) or not all(_finite(v) for v in raw):
-        return explicit(Delay("unknown", jitter=jitter or None), origin, where), call
+        return explicit(Delay("unknown", jitter=jitter or None), origin, where)
     values = [float(v) for v in actual]  # type: ignore[arg-type]
     growth = [float(v) for v in raw]  # type: ignore[arg-type]
     found_cap = _cap(ctx, argument, events)
@@ -138,7 +182,39 @@ def delay_field(
         delay = Delay("custom", base, cap, jitter)
     if found_cap is UNKNOWN:  # min(self.max_delay, ...): capped, by an amount we do not know
         delay = Delay("custom", base, None, jitter)
-    return explicit(delay, origin, where), call
+    return explicit(delay, origin, where)
+
+
+def _reads_a_schedule(argument: cst.BaseExpression, events: list[Event]) -> bool:
+    """``time.sleep(DELAYS[attempt])``, or a delay taken from a list on the way to the sleep."""
+    return any(
+        isinstance(node, cst.Subscript)
+        for expression in _feeding(argument, events)
+        for node in walk_all([expression], into_loops=True)
+    )
+
+
+def _schedule_delay(
+    samples: list[EvalResult], attempts: int | Marker, jitter: bool, origin: str, where: Span
+) -> Sourced[Delay]:
+    """A delay read from a list by attempt: the list's values, up to its end (the loop gives up
+    there, or reads past it at run time) and no more than the waits between the attempts; a
+    last value repeated (``DELAYS[min(n, len(DELAYS) - 1)]``) once."""
+    values: list[float] = []
+    for value in samples:
+        if not _finite(value):
+            break
+        values.append(float(value))  # type: ignore[arg-type]
+    if isinstance(attempts, int):
+        values = values[: max(attempts - 1, 1)]
+    while len(values) > 1 and values[-1] == values[-2]:
+        values.pop()
+    if not values:
+        return explicit(Delay("unknown", jitter=jitter or None), origin, where)
+    schedule = tuple(values)
+    if len(set(schedule)) == 1:
+        return explicit(Delay("constant", schedule[0], None, jitter, schedule), origin, where)
+    return explicit(Delay("custom", schedule[0], max(schedule), jitter, schedule), origin, where)
 
 
 def _arithmetic(values: list[float]) -> bool:

@@ -22,6 +22,7 @@ from retrylint.values import is_number
 RANDOM_PREFIXES = ("random.", "secrets.", "numpy.random.")
 
 Number = float | int
+Constant = Number | tuple[Number, ...]  # a literal, or a literal list of numbers (a schedule)
 
 
 class _Random:
@@ -39,7 +40,7 @@ class Evaluator:
     strip_min: bool = False  # min(<constant>, x) -> x, to see how x grows
     upper_random: bool = False  # a random call is its largest argument
     flag: str | None = None  # the success flag of ``while not ok``: not set on the failing path
-    constants: dict[str, Number | None] = field(default_factory=dict)  # function-local literals
+    constants: dict[str, Constant | None] = field(default_factory=dict)  # function-local literals
 
     def __call__(self, node: cst.BaseExpression) -> EvalResult:
         try:
@@ -59,10 +60,15 @@ class Evaluator:
                 key = dotted_name(node)
                 if key in self.env:
                     return self.env[key]
-                if self.constants.get(key) is not None:
-                    return self.constants[key]
+                constant = self.constants.get(key)
+                if constant is not None:
+                    return constant if is_num(constant) else None  # type: ignore[return-value]
                 value = self.ctx.evaluate(node)
                 return value if is_number(value) else None  # type: ignore[return-value]
+            case cst.Subscript(
+                value=sequence, slice=[cst.SubscriptElement(slice=cst.Index(value=index))]
+            ):
+                return self._item(sequence, index)
             case cst.UnaryOperation(operator=cst.Not(), expression=operand) if (
                 self.flag is not None and dotted_name(operand) == self.flag
             ):
@@ -145,11 +151,35 @@ class Evaluator:
             left = right
         return True
 
+    def sequence(self, node: cst.BaseExpression) -> tuple[Number, ...] | None:
+        """The numbers of a literal list or tuple ``node`` names (a delay schedule), if any."""
+        key = dotted_name(node)
+        value: object = self.constants.get(key) if key else None
+        if value is None:
+            value = self.ctx.evaluate(node)
+        if isinstance(value, tuple) and value and all(is_num(v) for v in value):
+            return value
+        return None
+
+    def _item(self, sequence: cst.BaseExpression, index: cst.BaseExpression) -> EvalResult:
+        """``DELAYS[attempt]``: one entry of a schedule; None past its end."""
+        values = self.sequence(sequence)
+        position = self._eval(index)
+        if values is None or not is_num(position) or position != int(position):  # type: ignore[arg-type]
+            return None
+        try:
+            return values[int(position)]
+        except IndexError:
+            return None
+
     def _call(self, node: cst.Call) -> EvalResult:
         if any(a.star or a.keyword for a in node.args):
             return None
         qualified = self.ctx.qualify(node.func) or ""
         args = [a.value for a in node.args]
+        if qualified == "len" and len(args) == 1:
+            schedule = self.sequence(args[0])
+            return None if schedule is None else len(schedule)
         if is_random(qualified):
             varying = any(refs(a) & self.env.keys() for a in args)
             if varying or self.upper_random:
@@ -194,6 +224,11 @@ class Evaluator:
 
 def is_num(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def is_known(value: object) -> bool:
+    """A number, or a bool: what a replayed name can hold (counters, delays, one-pass flags)."""
+    return is_num(value) or isinstance(value, bool)
 
 
 def is_random(qualified: str) -> bool:

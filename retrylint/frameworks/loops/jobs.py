@@ -22,7 +22,7 @@ loop and of its body, whether the function is async, and the loop variable.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import libcst as cst
@@ -32,14 +32,17 @@ from retrylint.frameworks.common import make_policy
 from retrylint.frameworks.guard_budget import budget_of_loop
 from retrylint.frameworks.loops.deadlines import Clock, clock_deadlines, deadline_field
 from retrylint.frameworks.loops.delays import delay_field
-from retrylint.frameworks.loops.evaluator import Evaluator, Number, is_num
+from retrylint.frameworks.loops.evaluator import Evaluator, Number, is_known, is_num
+from retrylint.frameworks.loops.exceptions import exceptions_fields, handler_code
 from retrylint.frameworks.loops.replay import (
     SIMULATION_LIMIT,
+    Choice,
     Event,
     LoopFacts,
     Outcome,
+    combinations,
     failing_events,
-    initial_values,
+    initial_choices,
     numeric_keys,
     simulate,
     sleep_argument,
@@ -48,9 +51,7 @@ from retrylint.frameworks.loops.shapes import (
     Header,
     Retry,
     bounded,
-    caught_by,
     constant_true,
-    target_names,
 )
 from retrylint.frameworks.loops.syntax import (
     BREAK,
@@ -62,13 +63,14 @@ from retrylint.frameworks.loops.syntax import (
     name_of,
     one_line,
     refs,
+    target_names,
+    top_level,
     walk_all,
 )
 from retrylint.model import (
     UNBOUNDED,
     UNKNOWN,
     Delay,
-    ExceptionsValue,
     Job,
     Marker,
     Sourced,
@@ -137,17 +139,14 @@ def build_job(
         _counters(body),
         _local_constants(ctx, info, loop, body, span.line),
     )
-    if header.kind == "range" and header.call is not None and header.stop is UNKNOWN:
-        args = header.call.args
-        stop = Evaluator(ctx, constants=facts.constants)(args[1 if len(args) >= 2 else 0].value)
-        if bounded(stop):
-            header.stop = stop  # type: ignore[assignment]
     handlers: list[cst.ExceptHandler | None] = list(retry.handlers) if retry else [None]
+    if retry is not None and retry.checked is not None:
+        handlers.append(None)  # the path where the operation's result sends the loop round
     paths = [_analyse_path(facts, handler, bool(deadlines)) for handler in handlers]
     max_attempts = _worst_attempts([p.attempts for p in paths])
     delay = _combined_delay(ctx, paths)
     sleep_call = next((p.sleep_call for p in paths if p.sleep_call is not None), None)
-    retry_on, permanent = _exceptions_fields(ctx, retry, span)
+    retry_on, permanent = exceptions_fields(ctx, retry, body, loop, span)
     deadline = deadline_field(ctx, deadlines, span)
     budget = budget_of_loop(ctx, info, walk_all(body))
     if budget is not None:  # a RetryBudget bounds the loop and paces it
@@ -162,7 +161,7 @@ def build_job(
     )
     checks = [c for p in paths for c in p.checks]
     details: list[tuple[str, Any]] = [
-        ("shape", "retry" if retry else "poll"),
+        ("shape", "retry" if retry or retry_on.value else "poll"),
         ("loop", ctx.span(loop)),
         ("header", span),
         ("header_code", header_code),
@@ -198,8 +197,9 @@ def _local_constants(
     loop: cst.While | cst.For,
     body: list[cst.CSTNode],
     loop_line: int,
-) -> dict[str, Number | None]:
-    """``max_iter = 600`` before the loop: names the loop reads but never assigns."""
+) -> dict[str, Choice]:
+    """``max_iter = 600`` (or ``tries = 3 if retry else 1``, ``delays = [1, 5, 30]``) before
+    the loop: names the loop reads but never assigns."""
     assigned: set[str] = set()
     for node in walk_all(body, into_loops=True):
         if isinstance(node, cst.Assign | cst.AnnAssign | cst.AugAssign):
@@ -209,8 +209,7 @@ def _local_constants(
     if isinstance(loop, cst.For) and (name := name_of(loop.target)):
         assigned.add(name)
     read = {r for r in refs(loop) if "." not in r} - assigned
-    values = initial_values(ctx, info, loop_line, read)
-    return {k: v for k, v in values.items() if v is not None}
+    return initial_choices(ctx, info, loop_line, read, sequences=True)
 
 
 def _counters(body: list[cst.CSTNode]) -> set[str]:
@@ -235,11 +234,50 @@ def _counters(body: list[cst.CSTNode]) -> set[str]:
 
 
 def _analyse_path(facts: LoopFacts, handler: cst.ExceptHandler | None, has_deadline: bool) -> _Path:
-    ctx, header, loop, retry = facts.ctx, facts.header, facts.loop, facts.retry
-    events, checks = failing_events(ctx, facts.body, retry, handler)
-    tracked = {e.key for e in events if e.kind == "assign" and e.key}
-    init = initial_values(ctx, facts.info, facts.span.line, tracked - {header.var})
-    numeric = numeric_keys(ctx, header, events, init, facts.constants)
+    """One failing path; where a conditional sets a counter or bound before the loop, each of
+    its values is replayed and the path that retries most is kept."""
+    ctx = facts.ctx
+    events, checks = failing_events(ctx, facts.body, facts.retry, handler)
+    tracked = {e.key for e in events if e.kind == "assign" and e.key} - {facts.header.var}
+    choices = {**facts.constants, **initial_choices(ctx, facts.info, facts.span.line, tracked)}
+    tried: list[tuple[Sourced[int | Marker], dict[str, Any], dict[str, Any], str]] = []
+    for values, chosen in combinations(choices):
+        init: dict[str, Any] = {k: v for k, v in values.items() if k in tracked}
+        init.update((k, None) for k in tracked - init.keys())
+        constants: dict[str, Any] = {
+            k: v for k, v in values.items() if k not in tracked and v is not None
+        }
+        attempts = _path_attempts(facts, events, handler, init, constants, has_deadline)
+        tried.append((attempts, init, constants, chosen))
+    attempts = _worst_attempts([t[0] for t in tried])
+    _, init, constants, chosen = next(t for t in tried if t[0] is attempts)
+    if chosen and len({str(t[0].value) for t in tried}) > 1:
+        origin = f"{attempts.origin} ({chosen}: the branch that retries most)"
+        attempts = replace(attempts, origin=origin)
+    delay, sleep_call = delay_field(facts, events, init, handler, constants, attempts.value)
+    return _Path(handler, events, checks, attempts, delay, sleep_call)
+
+
+def _with_stop(header: Header, constants: dict[str, Any], ctx: FileContext) -> Header:
+    """The header with a ``range(n)`` bound read through function-local literals."""
+    if header.kind != "range" or header.call is None or header.stop is not UNKNOWN:
+        return header
+    args = header.call.args
+    stop = Evaluator(ctx, constants=constants)(args[1 if len(args) >= 2 else 0].value)
+    return replace(header, stop=stop) if bounded(stop) else header  # type: ignore[arg-type]
+
+
+def _path_attempts(
+    facts: LoopFacts,
+    events: list[Event],
+    handler: cst.ExceptHandler | None,
+    init: dict[str, Any],
+    constants: dict[str, Any],
+    has_deadline: bool,
+) -> Sourced[int | Marker]:
+    ctx, loop, retry = facts.ctx, facts.loop, facts.retry
+    header = _with_stop(facts.header, constants, ctx)
+    numeric = numeric_keys(ctx, header, events, init, constants)
     exception_name = (
         handler.name.name.value
         if handler is not None and handler.name and isinstance(handler.name.name, cst.Name)
@@ -247,6 +285,11 @@ def _analyse_path(facts: LoopFacts, handler: cst.ExceptHandler | None, has_deadl
     )
     flag = retry.flag if retry else None
     loop_test = loop.test if isinstance(loop, cst.While) else None
+    if flag is not None and loop_test is not None:
+        if _failure_ends_flag_loop(facts, handler, flag, loop_test):
+            flag = None  # `retried = True` after every pass: the flag is a one-pass counter
+        else:
+            numeric.discard(flag)  # the success flag: never set on the failing path
     tests: list[tuple[cst.BaseExpression, bool]] = []
     if loop_test is not None and not constant_true(loop_test):
         tests.append((loop_test, False))
@@ -271,6 +314,8 @@ def _analyse_path(facts: LoopFacts, handler: cst.ExceptHandler | None, has_deadl
             continue  # the success flag
         elif retry is None:
             continue  # a poll's condition
+        elif handler is None and all(_reads_result(p, retry.results) for p in parts):
+            continue  # a check of the operation's result
         elif exception_name is not None and all(exception_name in refs(p) for p in parts):
             continue  # a filter on the caught exception
         else:
@@ -297,13 +342,34 @@ def _analyse_path(facts: LoopFacts, handler: cst.ExceptHandler | None, has_deadl
             bound_tests=bound_tests,
             limit=SIMULATION_LIMIT,
             flag=flag,
-            constants=facts.constants,
+            constants=constants,
         )
     else:
         outcome = Outcome(UNBOUNDED, None, [])
-    attempts = _attempts_field(facts, outcome, unknown_exit, unmodelled, has_deadline)
-    delay, sleep_call = delay_field(facts, events, init, handler)
-    return _Path(handler, events, checks, attempts, delay, sleep_call)
+    return _attempts_field(facts, header, outcome, unknown_exit, unmodelled, has_deadline)
+
+
+def _reads_result(test: cst.BaseExpression, results: frozenset[str]) -> bool:
+    return any(ref.split(".", 1)[0] in results for ref in refs(test))
+
+
+def _failure_ends_flag_loop(
+    facts: LoopFacts, handler: cst.ExceptHandler | None, flag: str, test: cst.BaseExpression
+) -> bool:
+    """Whether the failing path sets the ``while`` flag, unconditionally, to a value that stops
+    the loop: ``while not retried: try: ...; return; except E: sleep(30)`` and then
+    ``retried = True`` as the body's last statement runs once, whatever happens."""
+    retry = facts.retry
+    statements = [s for s in top_level(facts.body) if retry is None or s is not retry.node]
+    if handler is not None:
+        statements.extend(top_level(block(handler.body)))
+    for statement in statements:
+        if not isinstance(statement, cst.Assign) or name_of(statement.targets[0].target) != flag:
+            continue
+        value = facts.ctx.evaluate(statement.value)
+        if is_known(value) and Evaluator(facts.ctx, {flag: value})(test) is False:  # type: ignore[dict-item]
+            return True
+    return False
 
 
 def _worst_attempts(fields: list[Sourced[int | Marker]]) -> Sourced[int | Marker]:
@@ -320,7 +386,7 @@ def _combined_delay(ctx: FileContext, paths: list[_Path]) -> Sourced[Delay]:
     if all(p.delay.value == first.value for p in paths):
         return first
     parts = "; ".join(
-        f"{_handler_code(ctx, p.handler)}: {p.delay.origin}" for p in paths if p.handler
+        f"{handler_code(ctx, p.handler)}: {p.delay.origin}" for p in paths if p.handler
     )
     jitter = any(p.delay.value.jitter for p in paths) or None
     return explicit(
@@ -366,12 +432,13 @@ def _assignments(
 
 def _attempts_field(
     facts: LoopFacts,
+    header: Header,
     outcome: Outcome,
     unknown_exit: cst.BaseExpression | None,
     unmodelled: cst.BaseExpression | None,
     has_deadline: bool,
 ) -> Sourced[int | Marker]:
-    ctx, header, span = facts.ctx, facts.header, facts.span
+    ctx, span = facts.ctx, facts.span
     call = header.call
     if isinstance(outcome.attempts, int):
         node = outcome.decided_by
@@ -407,74 +474,3 @@ def _attempts_field(
 
 def _range_length(start: Number | None, stop: Number, step: Number | None) -> int:
     return len(range(int(start or 0), int(stop), int(step or 1)))
-
-
-def _exceptions_fields(
-    ctx: FileContext, retry: Retry | None, span: Span
-) -> tuple[Sourced[ExceptionsValue], Sourced[tuple[str, ...]]]:
-    if retry is None:
-        return explicit((), "polls a condition; no exception is retried", span), default(
-            (), "none excluded"
-        )
-    names: list[str] = []
-    broad: cst.ExceptHandler | None = None
-    unknown: cst.ExceptHandler | None = None
-    for handler in retry.handlers:
-        caught = caught_by(ctx, handler)
-        if caught == "all":
-            broad = broad or handler
-        elif isinstance(caught, Marker):
-            unknown = unknown or handler
-        else:
-            names.extend(n for n in caught if n not in names)
-    first = retry.handlers[0]
-    where = ctx.span(first.type) if first.type is not None else ctx.span(first)
-    origin = _handler_code(ctx, first)
-    value: ExceptionsValue
-    if broad is not None:
-        filtered = _filters_exception(broad)
-        origin = _handler_code(ctx, broad)
-        where = ctx.span(broad.type) if broad.type is not None else ctx.span(broad)
-        value = UNKNOWN if filtered else "all"
-        if filtered:
-            origin = f"{origin} filtered by a condition on the exception"
-    elif unknown is not None:
-        value, origin = UNKNOWN, _handler_code(ctx, unknown)
-    else:
-        value = tuple(names)
-        if len(retry.handlers) > 1:
-            origin = ", ".join(_handler_code(ctx, h) for h in retry.handlers)
-    permanent_names: list[str] = []
-    for handler in retry.terminal:
-        caught = caught_by(ctx, handler)
-        if isinstance(caught, tuple):
-            permanent_names.extend(caught)
-    if permanent_names:
-        first_terminal = retry.terminal[0]
-        permanent = explicit(
-            tuple(permanent_names),
-            ", ".join(_handler_code(ctx, h) for h in retry.terminal) + " gives up",
-            ctx.span(first_terminal),
-        )
-    else:
-        permanent = default((), "none excluded")
-    return explicit(value, origin, where), permanent
-
-
-def _handler_code(ctx: FileContext, handler: cst.ExceptHandler) -> str:
-    return f"except {one_line(ctx.code(handler.type))}" if handler.type is not None else "except:"
-
-
-def _filters_exception(handler: cst.ExceptHandler) -> bool:
-    """``except Exception as e: if not retryable(e): raise`` -- the handler picks what it retries."""
-    if handler.name is None or not isinstance(handler.name.name, cst.Name):
-        return False
-    name = handler.name.name.value
-    for node in walk_all(block(handler.body)):
-        if (
-            isinstance(node, cst.If)
-            and name in refs(node.test)
-            and flow_one(node) & {RAISE, RETURN, BREAK}
-        ):
-            return True
-    return False

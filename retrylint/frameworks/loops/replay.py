@@ -19,13 +19,22 @@ Not modelled (deliberately): a ``for``'s ``else`` clause making one more attempt
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import libcst as cst
 
 from retrylint.context import FileContext, LoopInfo
 from retrylint.frameworks.loops.deadlines import Clock
-from retrylint.frameworks.loops.evaluator import RANDOM, EvalResult, Evaluator, Number, is_num
+from retrylint.frameworks.loops.evaluator import (
+    RANDOM,
+    Constant,
+    EvalResult,
+    Evaluator,
+    Number,
+    is_known,
+    is_num,
+)
 from retrylint.frameworks.loops.shapes import SLEEP_FUNCTIONS, Header, Retry
 from retrylint.frameworks.loops.syntax import (
     CONTINUE,
@@ -34,11 +43,14 @@ from retrylint.frameworks.loops.syntax import (
     flow,
     flow_one,
     name_of,
+    one_line,
     top_level,
     walk_all,
 )
 from retrylint.model import UNBOUNDED, UNKNOWN, Marker, Span
-from retrylint.values import is_number
+
+# What the replay repeats: a loop, or a function that calls itself (``recursion``).
+Repeated = cst.While | cst.For | cst.FunctionDef
 
 SIMULATION_LIMIT = 100_000  # iterations; a counter bound beyond it is reported UNKNOWN
 DELAY_SAMPLES = 8  # failing iterations evaluated to classify the delay
@@ -61,7 +73,10 @@ def failing_events(
     retry: Retry | None,
     handler: cst.ExceptHandler | None,
 ) -> tuple[list[Event], list[cst.If]]:
-    """The events of one failing iteration (through ``handler``) in order, and its exit ifs."""
+    """The events of one failing iteration (through ``handler``) in order, and its exit ifs.
+
+    With a retry shape and no handler, the iteration is the checked result's: the operation
+    succeeds, and its result sends the loop round (``if response.is_success: return``)."""
     events: list[Event] = []
     checks: list[cst.If] = []
     if retry is None:
@@ -80,9 +95,16 @@ def _walk_events(
 ) -> bool:
     """Append the events of ``statements``; False when the iteration stops there."""
     for position, statement in enumerate(statements):
-        if retry is not None and handler is not None and statement is retry.node:
-            _try_events(ctx, retry, events, checks)
-            inner = list(top_level(block(handler.body)))
+        if retry is not None and statement is retry.node:
+            attempt = _try_events(ctx, retry, events, checks)
+            if handler is not None:
+                inner = list(top_level(block(handler.body)))
+            else:  # the checked result: the rest of the try body, then its else
+                body = list(top_level(block(retry.node.body)))
+                orelse = retry.node.orelse
+                inner = body[attempt + 1 :] + (
+                    list(top_level(block(orelse.body))) if orelse else []
+                )
             if not _walk_events(ctx, inner, None, None, events, checks):
                 return False
             continue
@@ -137,9 +159,11 @@ def _if_events(
     return _walk_events(ctx, body, None, None, events, checks)
 
 
-def _try_events(ctx: FileContext, retry: Retry, events: list[Event], checks: list[cst.If]) -> None:
-    """Counter updates and checks at the top of the try body, then the attempt itself."""
-    for inner in top_level(block(retry.node.body)):
+def _try_events(ctx: FileContext, retry: Retry, events: list[Event], checks: list[cst.If]) -> int:
+    """Counter updates and checks at the top of the try body, then the attempt itself; the
+    position of the attempt's statement in the try body."""
+    statements = list(top_level(block(retry.node.body)))
+    for position, inner in enumerate(statements):
         if isinstance(inner, cst.AugAssign):
             _simple_event(ctx, inner, events)
             continue
@@ -148,8 +172,9 @@ def _try_events(ctx: FileContext, retry: Retry, events: list[Event], checks: lis
             checks.append(inner)
             continue
         events.append(Event("attempt", inner))
-        return
+        return position
     events.append(Event("attempt", retry.node))
+    return len(statements)
 
 
 def _simple_event(ctx: FileContext, statement: cst.CSTNode, events: list[Event]) -> bool:
@@ -207,7 +232,7 @@ class Outcome:
 def simulate(
     ctx: FileContext,
     header: Header,
-    loop: cst.While | cst.For,
+    loop: Repeated,
     events: list[Event],
     init: dict[str, Number | None],
     *,
@@ -216,7 +241,7 @@ def simulate(
     limit: int,
     evaluator_flags: tuple[bool, bool] = (False, False),
     flag: str | None = None,
-    constants: dict[str, Number | None] | None = None,
+    constants: dict[str, Constant | None] | None = None,
 ) -> Outcome:
     evaluate = Evaluator(ctx, dict(init), *evaluator_flags, flag=flag, constants=constants or {})
     env = evaluate.env
@@ -248,7 +273,7 @@ def simulate(
                 new = evaluate(event.value)
                 if event.op is not None:
                     new = _augmented(env.get(event.key), event.op, new)
-                env[event.key] = new if is_num(new) else None  # type: ignore[assignment]
+                env[event.key] = new if is_known(new) else None  # type: ignore[assignment]
             elif event.kind == "check" and honour_exits and id(event.value) in bound_tests:
                 exits = _exits(evaluate, bound_tests[id(event.value)], event.exit_when)
                 if exits is None:
@@ -307,28 +332,82 @@ def _augmented(current: Number | None, op: cst.BaseAugOp, operand: EvalResult) -
     return None
 
 
-def initial_values(
-    ctx: FileContext, info: LoopInfo, loop_line: int, keys: set[str]
-) -> dict[str, Number | None]:
-    """Each key's value before the loop: known only when every assignment to it earlier in the
-    same scope gives the same literal (``n = 0`` in one branch and ``n = self.n`` in the other
-    is run-time)."""
-    found: dict[str, set[object]] = {}
+@dataclass(frozen=True)
+class Choice:
+    """What a name may hold before the loop: one literal, or several when a conditional decides
+    (``tries = 3 if retry else 1``, or ``n = 0`` and ``n = 5`` in two branches); ``written`` is
+    the code that chose, for messages."""
+
+    values: tuple[Constant, ...]
+    written: str | None = None
+
+
+def initial_choices(
+    ctx: FileContext, info: LoopInfo, loop_line: int, keys: set[str], *, sequences: bool = False
+) -> dict[str, Choice]:
+    """Each key's possible values before the loop, from every assignment to it earlier in the
+    same scope; none known when any of them is run-time (``n = 0`` in one branch and
+    ``n = self.n`` in the other). ``sequences`` also reads literal lists of numbers (a delay
+    schedule read by index)."""
+    found: dict[str, list[object]] = {}
+    written: dict[str, list[str]] = {}
     for assignment in ctx.assignments:
         if assignment.function is not info.function:
             continue
         names = [n for t in assignment.targets if (n := name_of(t)) in keys]
         if not names or ctx.span(assignment.statement).line >= loop_line:
             continue
-        value = ctx.evaluate(assignment.value)
+        values = [_literal(ctx.evaluate(v), sequences) for v in _branches(assignment.value)]
         for name in names:
-            found.setdefault(name, set()).add(value if is_number(value) else UNKNOWN)
-    values: dict[str, Number | None] = {}
+            found.setdefault(name, []).extend(values)
+            written.setdefault(name, []).append(one_line(ctx.code(assignment.statement)))
+    choices: dict[str, Choice] = {}
     for key in keys:
-        seen = found.get(key, set())
-        single = next(iter(seen)) if len(seen) == 1 else None
-        values[key] = single if is_num(single) else None  # type: ignore[assignment]
-    return values
+        seen = found.get(key, [])
+        if not seen or any(v is UNKNOWN for v in seen):
+            continue
+        distinct = tuple({(type(v), v): v for v in seen}.values())
+        several = "; ".join(dict.fromkeys(written[key])) if len(distinct) > 1 else None
+        choices[key] = Choice(distinct, several)  # type: ignore[arg-type]
+    return choices
+
+
+def _branches(value: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """The values a conditional expression can give: both branches of ``a if c else b``."""
+    if isinstance(value, cst.IfExp):
+        return [*_branches(value.body), *_branches(value.orelse)]
+    return [value]
+
+
+def _literal(value: object, sequences: bool) -> object:
+    if is_num(value) or isinstance(value, bool):
+        return value
+    if sequences and isinstance(value, tuple) and value and all(is_num(v) for v in value):
+        return value
+    return UNKNOWN
+
+
+COMBINATIONS_LIMIT = 16  # assignments of conditional values tried; beyond, they are run-time
+
+
+def combinations(choices: dict[str, Choice]) -> list[tuple[dict[str, Constant | None], str]]:
+    """Every assignment of the names' possible values, each with the code that chose them
+    (empty when nothing was chosen by a conditional)."""
+    several = sorted(k for k, c in choices.items() if len(c.values) > 1)
+    fixed: dict[str, Constant | None] = {
+        k: c.values[0] for k, c in choices.items() if len(c.values) == 1
+    }
+    count = 1
+    for key in several:
+        count *= len(choices[key].values)
+    if count > COMBINATIONS_LIMIT:
+        return [({**fixed, **dict.fromkeys(several)}, "")]
+    found: list[tuple[dict[str, Constant | None], str]] = []
+    for picked in itertools.product(*(choices[k].values for k in several)):
+        chosen = dict(zip(several, picked, strict=True))
+        words = "; ".join(f"{choices[k].written}" for k in several)
+        found.append(({**fixed, **chosen}, words))
+    return found
 
 
 @dataclass
@@ -347,7 +426,7 @@ class LoopFacts:
     clock: Clock
     deadline_parts: set[int]
     counters: set[str]  # names updated in place anywhere in the loop (n += 1, n = n + 1)
-    constants: dict[str, Number | None]  # function-local literals the loop reads, never assigns
+    constants: dict[str, Choice]  # function-local literals the loop reads, never assigns
 
 
 def numeric_keys(
@@ -355,12 +434,12 @@ def numeric_keys(
     header: Header,
     events: list[Event],
     init: dict[str, Number | None],
-    constants: dict[str, Number | None],
+    constants: dict[str, Constant | None],
 ) -> set[str]:
     """Names that hold known numbers through the failing iterations: counters, delays."""
     evaluate = Evaluator(ctx, dict(init), constants=constants)
     keys = {e.key for e in events if e.kind == "assign" and e.key}
-    numeric = {k for k in keys if is_num(init.get(k))}
+    numeric = {k for k in keys if is_known(init.get(k))}
     if header.var is not None:
         numeric.add(header.var)
         evaluate.env[header.var] = header.start
@@ -370,7 +449,7 @@ def numeric_keys(
                 new = evaluate(event.value)
                 if event.op is not None:
                     new = _augmented(evaluate.env.get(event.key), event.op, new)
-                if is_num(new):
+                if is_known(new):
                     evaluate.env[event.key] = new  # type: ignore[assignment]
                     numeric.add(event.key)
                 else:

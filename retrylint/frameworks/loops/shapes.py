@@ -30,13 +30,12 @@ of two shapes:
   (``scope = scope.parent``) walks a structure.
 
 ``for`` loops count only when they count attempts: ``range(n)`` / ``range(0|1, n)`` or
-``itertools.count()``, whose variable is not used as data (no subscript, no argument to a call
-other than sleep / logging / ``min`` / ``random`` ..., outside ``raise`` and ``except`` code). A
-loop over items with ``try/except: continue`` per item, or ``for port in range(8000, 8100)``, is
-not a retry loop.
+``itertools.count()``, whose variable is not used as data (``inputs``). A loop over items with
+``try/except: continue`` per item, or ``for port in range(8000, 8100)``, is not a retry loop.
+Whether a retry shape re-attempts the same work, rather than moving on to new input each time,
+is ``inputs``' question too.
 
-Not modelled (deliberately): ``except*`` groups; tries nested under an ``if`` in the loop body;
-loops whose retried operation is passed the attempt number (``fetch(timeout=2 ** attempt)``).
+Not modelled (deliberately): ``except*`` groups; tries nested under an ``if`` in the loop body.
 """
 
 from __future__ import annotations
@@ -47,19 +46,20 @@ from dataclasses import dataclass
 import libcst as cst
 
 from retrylint.context import FileContext
-from retrylint.frameworks.loops.evaluator import RANDOM_PREFIXES, Number, is_num
+from retrylint.frameworks.loops.evaluator import Number, is_num
 from retrylint.frameworks.loops.syntax import (
     CONTINUE,
     LEAVE,
     NEXT,
     RAISE,
+    advanced_names,
     block,
-    cached_children,
     dotted_name,
     flag_of,
     flow,
     name_of,
     refs,
+    target_names,
     top_level,
     walk_all,
 )
@@ -88,8 +88,6 @@ INTERACTIVE_METHODS = frozenset(
 BROAD_EXCEPTIONS = frozenset(
     {"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"}
 )
-# Calls that take the next item of a collection: a loop around them works on new data.
-CONSUMERS = frozenset({"pop", "popleft", "popitem", "remove", "discard", "next", "__next__"})
 # "Not ready yet / interrupted, try again": non-blocking I/O and signal handling, not retries.
 READINESS_ERRORS = frozenset(
     {
@@ -106,12 +104,14 @@ READINESS_ERRORS = frozenset(
 READINESS_ERRNOS = frozenset(
     {"errno.EINTR", "errno.EAGAIN", "errno.EWOULDBLOCK", "errno.EINPROGRESS", "errno.EALREADY"}
 )
+# Calls a success path may make on its way to the next attempt (reading the result, the wait).
+RESULT_READERS = frozenset(
+    {"min", "max", "float", "int", "str", "len", "bool", "isinstance", "getattr", "hasattr"}
+)
+# Methods that reload an object from its source: a poll calling one on what it tests polls.
+REFRESH_METHODS = frozenset({"refresh", "reload", "refresh_from_db", "load"})
 LOG_METHODS = frozenset(
     {"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "fatal"}
-)
-# Calls a loop variable may be passed to without making it data.
-HARMLESS_CALLS = frozenset(
-    {"min", "max", "pow", "abs", "round", "int", "float", "str", "repr", "format", "print"}
 )
 
 
@@ -140,8 +140,8 @@ def loop_header(ctx: FileContext, node: cst.While | cst.For) -> Header | None:
     values = [ctx.evaluate(a.value) for a in iterator.args]
     var = node.target.value
     if name == "range" and 1 <= len(values) <= 3:
-        if any(calls_len(a.value) for a in iterator.args):
-            return None
+        if any(calls_len(a.value, ctx) for a in iterator.args):
+            return None  # range(len(items)): the indexes of data
         start = values[0] if len(values) >= 2 else 0
         if start not in (0, 1):  # range(8000, 8100): iterating over values, not attempts
             return None
@@ -167,66 +167,24 @@ def bounded(value: object) -> bool:
     return is_num(value) and abs(value) < 2**62  # type: ignore[arg-type]
 
 
-def calls_len(node: cst.CSTNode) -> bool:
+def calls_len(node: cst.CSTNode, ctx: FileContext | None = None) -> bool:
+    """Whether ``node`` measures a collection; with ``ctx``, the length of a constant list of
+    numbers does not count (``range(len(DELAYS) + 1)``: one attempt per wait, and one more)."""
     return any(
-        isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value == "len"
+        isinstance(n, cst.Call)
+        and isinstance(n.func, cst.Name)
+        and n.func.value == "len"
+        and not (ctx is not None and len(n.args) == 1 and _is_schedule(ctx, n.args[0].value))
         for n in walk_all([node], into_loops=True)
     )
 
 
-def var_used_as_data(ctx: FileContext, body: Sequence[cst.CSTNode], var: str) -> bool:
-    """True when the loop variable indexes data or is passed to the work (not an attempt count),
-    directly or through a name computed from it (``port = base + i; bind(port)``)."""
-    derived = {var}
-    changed = True
-    while changed:
-        changed = False
-        for node in walk_all(body):
-            if isinstance(node, cst.Assign) and refs(node.value) & derived:
-                for target in node.targets:
-                    name = name_of(target.target)
-                    if name and name not in derived:
-                        derived.add(name)
-                        changed = True
-    return any(_used_as_data(ctx, body, name) for name in derived)
+def _is_schedule(ctx: FileContext, node: cst.BaseExpression) -> bool:
+    value = ctx.evaluate(node)
+    return isinstance(value, tuple) and bool(value) and all(is_num(v) for v in value)
 
 
-def _used_as_data(ctx: FileContext, body: Sequence[cst.CSTNode], var: str) -> bool:
-
-    def visit(node: cst.CSTNode, shielded: bool) -> bool:
-        if isinstance(node, cst.FunctionDef | cst.ClassDef | cst.Lambda):
-            return False
-        if isinstance(node, cst.Raise | cst.ExceptHandler):
-            shielded = True
-        if isinstance(node, cst.Subscript) and any(var in refs(s) for s in node.slice):
-            return True
-        if (
-            isinstance(node, cst.Call)
-            and not shielded
-            and not _harmless_call(ctx, node)
-            and any(var in refs(arg.value) for arg in node.args)
-        ):
-            return True
-        if isinstance(node, cst.Call) and _harmless_call(ctx, node):
-            return any(visit(child, True) for child in cached_children(node))
-        return any(visit(child, shielded) for child in cached_children(node))
-
-    return any(visit(statement, False) for statement in body)
-
-
-def _harmless_call(ctx: FileContext, call: cst.Call) -> bool:
-    qualified = ctx.qualify(call.func) or ""
-    last = qualified.rsplit(".", 1)[-1]
-    return (
-        qualified in SLEEP_FUNCTIONS
-        or qualified in HARMLESS_CALLS
-        or qualified.startswith(RANDOM_PREFIXES)
-        or "jitter" in last.lower()
-        or _is_log_call(ctx, call)
-    )
-
-
-def _is_log_call(ctx: FileContext, call: cst.Call) -> bool:
+def is_log_call(ctx: FileContext, call: cst.Call) -> bool:
     func = call.func
     if isinstance(func, cst.Name):
         return func.value == "print"
@@ -249,6 +207,11 @@ class Retry:
     terminal: list[cst.ExceptHandler]  # handlers that give up (raise/return/break) first
     exit_node: cst.CSTNode
     flag: str | None = None
+    # A success path that goes round when a check of the operation's result says so
+    # (``if response.is_success: return response``, else sleep and try again): the check,
+    # and the names the operation's result is bound to.
+    checked: cst.If | None = None
+    results: frozenset[str] = frozenset()
 
 
 def _assigns(statement: cst.CSTNode, name: str) -> bool:
@@ -276,11 +239,21 @@ def find_retry(
         if flag is not None:
             exit_node = next((s for s in top_level(success) if _assigns(s, flag)), None)
         success_flow = flow([*success, *rest])
+        checked: cst.If | None = None
+        results = _result_names(statement)
         if exit_node is None:
-            if NEXT in success_flow or not (success_flow & LEAVE):
+            if not (success_flow & LEAVE):
                 continue
+            if NEXT in success_flow:
+                checked = _checked_result(ctx, statement, results)
+                if checked is None:
+                    continue  # the success path goes round: a consumer, not a retry
             exit_node = next(
-                (s for s in walk_all(success + rest) if isinstance(s, cst.Break | cst.Return)),
+                (
+                    s
+                    for s in walk_all([checked] if checked else success + rest)
+                    if isinstance(s, cst.Break | cst.Return)
+                ),
                 statement,
             )
         rest_flow = flow(rest)
@@ -300,10 +273,66 @@ def find_retry(
             elif not retrying:
                 terminal.append(handler)
         if retrying:
-            return Retry(statement, retrying, terminal, exit_node, flag)
+            return Retry(statement, retrying, terminal, exit_node, flag, checked, results)
         if readiness:
             return None
     return None
+
+
+def _result_names(node: cst.Try) -> frozenset[str]:
+    """Names the try body binds (``response = client.request(...)``): the operation's result."""
+    return frozenset(
+        name
+        for statement in top_level(block(node.body))
+        if isinstance(statement, cst.Assign | cst.AnnAssign)
+        for name in target_names(statement)
+    )
+
+
+def _checked_result(ctx: FileContext, node: cst.Try, results: frozenset[str]) -> cst.If | None:
+    """The check that leaves when the operation's result is good, on a success path that
+    otherwise only prepares the next attempt (reads the result, logs, computes the wait).
+
+    A success path that does other work before going round (``handle(message)``) is a
+    consumer's, whatever it checks.
+    """
+    if not results:
+        return None
+    success = [*block(node.body), *(block(node.orelse.body) if node.orelse else [])]
+    operation = frozenset(
+        id(statement)
+        for statement in top_level(block(node.body))
+        if isinstance(statement, cst.Assign | cst.AnnAssign)
+        and set(target_names(statement)) & results
+    )
+    checked: cst.If | None = None
+    for statement in walk_all(success, skip=operation):
+        if (
+            checked is None
+            and isinstance(statement, cst.If)
+            and _reads_any(statement.test, results)
+            and flow(block(statement.body)) & LEAVE
+        ):
+            checked = statement
+        if isinstance(statement, cst.Call) and not _prepares(ctx, statement, results):
+            return None
+    return checked
+
+
+def _reads_any(node: cst.CSTNode, names: frozenset[str]) -> bool:
+    return any(ref.split(".", 1)[0] in names for ref in refs(node))
+
+
+def _prepares(ctx: FileContext, call: cst.Call, results: frozenset[str]) -> bool:
+    """A call that reads the result, logs or computes a wait: ``response.headers.get(...)``,
+    ``log.debug(...)``, ``min(float(retry_after), 1.0)``."""
+    qualified = ctx.qualify(call.func) or ""
+    return (
+        qualified in SLEEP_FUNCTIONS
+        or qualified in RESULT_READERS
+        or is_log_call(ctx, call)
+        or _reads_any(call.func, results)
+    )
 
 
 def _is_readiness(ctx: FileContext, handler: cst.ExceptHandler) -> bool:
@@ -335,116 +364,11 @@ def _converts(ctx: FileContext, handler: cst.ExceptHandler) -> bool:
             if isinstance(statement.value, cst.Await)
             else statement.value
         )
-        if not isinstance(call, cst.Call) or _is_log_call(ctx, call):
+        if not isinstance(call, cst.Call) or is_log_call(ctx, call):
             return False
         if not any(name in refs(arg.value) for arg in call.args):
             return False
     return True
-
-
-def is_same_work(
-    ctx: FileContext, loop: cst.While | cst.For, body: list[cst.CSTNode], retry: Retry
-) -> bool:
-    """Whether each iteration re-attempts the same operation, rather than moving on to new data.
-
-    - the try body must call something (``self.items[self.pos]`` does not fail transiently);
-    - nothing is taken from a collection (``folder.pop(0)``, ``next(it)``, ``self.pop(key)``,
-      ``del``): that is a consumer or an iterator;
-    - no name the operation reads is advanced outside it: a counter passed to the work
-      (``date += step``, ``number += 1``) or a name rebound from its own value
-      (``path = path.parent``, ``start = next_day(start)``, ``source = not source``) means each
-      iteration tries something new -- a search, a walk, a fallback -- not the same thing again.
-    """
-    operation = block(retry.node.body)
-    if not any(isinstance(n, cst.Call | cst.Await) for n in walk_all(operation)):
-        return False
-    top = list(top_level(body))
-    before = top[: next(i for i, s in enumerate(top) if s is retry.node)]
-    for node in walk_all([*before, *operation]):
-        if isinstance(node, cst.Del) or (isinstance(node, cst.Call) and _consumes(node)):
-            return False
-    for node in walk_all(retry.handlers):  # next(delays) in a handler only paces the retry
-        if isinstance(node, cst.Del) or (
-            isinstance(node, cst.Call) and _consumes(node) and not _is_next(node)
-        ):
-            return False
-    # The failing path outside the operation: before the try, the retrying handlers, after it.
-    after = top[len(before) + 1 :]
-    failing = list(walk_all([*before, *retry.handlers, *after]))
-    tests: list[cst.CSTNode] = [n.test for n in walk_all(body) if isinstance(n, cst.If)]
-    if isinstance(loop, cst.While):
-        tests.append(loop.test)
-    read = _reads(operation)
-    for name, arithmetic in _advanced_names(failing):
-        if var_used_as_data(ctx, operation, name):
-            return False
-        if not arithmetic and (name in read or any(name in refs(t) for t in tests)):
-            return False
-    return True
-
-
-def _reads(nodes: Sequence[cst.CSTNode]) -> set[str]:
-    """Names and attribute chains read by statements (assignment targets are not reads)."""
-    found: set[str] = set()
-    for node in nodes:
-        if isinstance(node, cst.SimpleStatementLine):
-            found |= _reads(node.body)
-        elif isinstance(node, cst.Assign | cst.AnnAssign):
-            found |= refs(node.value)
-            for target in node.targets if isinstance(node, cst.Assign) else [node]:
-                if not isinstance(target.target, cst.Name | cst.Attribute | cst.Tuple):
-                    found |= refs(target.target)  # x[i] = ...: reads x and i
-        else:
-            found |= refs(node)
-    return found
-
-
-def _advanced_names(nodes: list[cst.CSTNode]) -> list[tuple[str, bool]]:
-    """Names rebound from their own earlier value (directly or through other names), and
-    whether the update is arithmetic (``n += 1``, ``delay = min(delay * 2, 60)``)."""
-    derived: dict[str, set[str]] = {}
-    found: list[tuple[str, bool]] = []
-    for node in nodes:
-        if isinstance(node, cst.AugAssign) and (name := name_of(node.target)):
-            found.append((name, True))
-        elif isinstance(node, cst.Assign):
-            sources = refs(node.value)
-            for ref in list(sources):
-                sources |= derived.get(ref, set())
-            for target in node.targets:
-                name = name_of(target.target)
-                if not name:
-                    continue
-                derived[name] = sources
-                if name in sources:
-                    found.append((name, _is_arithmetic(node.value)))
-    return found
-
-
-def _is_arithmetic(value: cst.BaseExpression) -> bool:
-    if isinstance(value, cst.BinaryOperation):
-        return True
-    if isinstance(value, cst.Call) and isinstance(value.func, cst.Name):
-        return value.func.value in ("min", "max", "abs", "round", "int", "float")
-    return isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus)
-
-
-def _is_next(call: cst.Call) -> bool:
-    return isinstance(call.func, cst.Name) and call.func.value == "next"
-
-
-def _consumes(call: cst.Call) -> bool:
-    func = call.func
-    if isinstance(func, cst.Name):
-        name = func.value
-    elif isinstance(func, cst.Attribute):
-        name = func.attr.value
-    else:
-        return False
-    name = name.strip("_")
-    if name == "pop" and len(call.args) >= 2:
-        return False  # mapping.pop(key, default): dropping a key, not taking the next item
-    return name in CONSUMERS or name.startswith("pop_")
 
 
 def sleep_calls(ctx: FileContext, body: Sequence[cst.CSTNode]) -> list[cst.Call]:
@@ -468,6 +392,13 @@ def is_poll(
         if isinstance(node, cst.Assign | cst.AnnAssign | cst.AugAssign)
         for name in target_names(node)
     }
+    assigned |= {  # job.refresh(): what the test reads of job is new each time
+        dotted_name(node.func.value)
+        for node in walk_all(body)
+        if isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value in REFRESH_METHODS
+    }
     if isinstance(loop, cst.While) and not constant_true(loop.test):
         test = loop.test
         polled = any(isinstance(n, cst.Call) for n in walk_all([test], into_loops=True))
@@ -479,7 +410,7 @@ def is_poll(
     tests = [n.test for n in walked if isinstance(n, cst.If)]
     if isinstance(loop, cst.While):
         tests.append(loop.test)
-    for name, arithmetic in _advanced_names(walked):
+    for name, arithmetic in advanced_names(walked):
         if not arithmetic and any(name in refs(t) for t in tests):
             return False  # cursor = cursor.parent: walking a structure, not polling
     used: set[str] = set()
@@ -495,17 +426,6 @@ def is_poll(
     for call in sleeps:
         used |= refs(call)
     return all(_poll_statement(ctx, s, used) for s in body)
-
-
-def target_names(node: cst.Assign | cst.AnnAssign | cst.AugAssign) -> list[str]:
-    targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
-    names: list[str] = []
-    for target in targets:
-        if isinstance(target, cst.Tuple | cst.List):
-            names.extend(n for e in target.elements if (n := name_of(e.value)))
-        elif name := name_of(target):
-            names.append(name)
-    return names
 
 
 def _poll_statement(ctx: FileContext, node: cst.CSTNode, used: set[str]) -> bool:
@@ -524,7 +444,11 @@ def _poll_statement(ctx: FileContext, node: cst.CSTNode, used: set[str]) -> bool
                 return True
             if isinstance(inner, cst.Call):
                 qualified = ctx.qualify(inner.func)
-                return qualified in SLEEP_FUNCTIONS or _is_log_call(ctx, inner)
+                return (
+                    qualified in SLEEP_FUNCTIONS
+                    or is_log_call(ctx, inner)
+                    or _refreshes(inner, used)
+                )
             return False
         case cst.If():
             body = all(_poll_statement(ctx, s, used) for s in block(node.body))
@@ -544,6 +468,16 @@ def _poll_statement(ctx: FileContext, node: cst.CSTNode, used: set[str]) -> bool
         case cst.With():
             return all(_poll_statement(ctx, s, used) for s in block(node.body))
     return False
+
+
+def _refreshes(call: cst.Call, used: set[str]) -> bool:
+    """``job.refresh()`` where the loop tests ``job.is_finished``: polling bookkeeping."""
+    func = call.func
+    return (
+        isinstance(func, cst.Attribute)
+        and func.attr.value in REFRESH_METHODS
+        and dotted_name(func.value) in used
+    )
 
 
 def constant_true(test: cst.BaseExpression) -> bool:

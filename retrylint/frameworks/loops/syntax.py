@@ -198,3 +198,44 @@ def exit_parts(test: cst.BaseExpression, exit_when: bool) -> list[cst.BaseExpres
 
 def one_line(code: str) -> str:
     return " ".join(code.split())
+
+
+def target_names(node: cst.Assign | cst.AnnAssign | cst.AugAssign) -> list[str]:
+    targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+    names: list[str] = []
+    for target in targets:
+        if isinstance(target, cst.Tuple | cst.List):
+            names.extend(n for e in target.elements if (n := name_of(e.value)))
+        elif name := name_of(target):
+            names.append(name)
+    return names
+
+
+def advanced_names(nodes: list[cst.CSTNode]) -> list[tuple[str, bool]]:
+    """Names rebound from their own earlier value (directly or through other names), and
+    whether the update is arithmetic (``n += 1``, ``delay = min(delay * 2, 60)``)."""
+    derived: dict[str, set[str]] = {}
+    found: list[tuple[str, bool]] = []
+    for node in nodes:
+        if isinstance(node, cst.AugAssign) and (name := name_of(node.target)):
+            found.append((name, True))
+        elif isinstance(node, cst.Assign):
+            sources = refs(node.value)
+            for ref in list(sources):
+                sources |= derived.get(ref, set())
+            for target in node.targets:
+                name = name_of(target.target)
+                if not name:
+                    continue
+                derived[name] = sources
+                if name in sources:
+                    found.append((name, is_arithmetic(node.value)))
+    return found
+
+
+def is_arithmetic(value: cst.BaseExpression) -> bool:
+    if isinstance(value, cst.BinaryOperation):
+        return True
+    if isinstance(value, cst.Call) and isinstance(value.func, cst.Name):
+        return value.func.value in ("min", "max", "abs", "round", "int", "float")
+    return isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus)
