@@ -19,6 +19,7 @@ from tests.conftest import analyse_project
 
 def analyse(tmp_path: Path, source: str, name: str = "jobs.py", **others: str) -> dict[str, Job]:
     """Jobs of a project holding ``source`` as ``name`` (and ``others``), by qualname."""
+    (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
     (tmp_path / name).write_text(textwrap.dedent(source))
     for other, text in others.items():
         path = tmp_path / other.replace("__", "/")
@@ -1116,3 +1117,238 @@ def test_files_without_retry_libraries_produce_no_jobs(tmp_path: Path) -> None:
     assert not [
         j for j in jobs.values() if j.framework in ("tenacity", "backoff", "stamina", "retrying")
     ]
+
+
+# =============================================================================================
+# decorators applied as calls, and stacked
+# =============================================================================================
+
+
+def test_decorators_applied_as_calls(tmp_path: Path) -> None:
+    jobs = analyse(
+        tmp_path,
+        """
+        import backoff
+        import stamina
+        from tenacity import retry, stop_after_attempt, wait_fixed
+
+        def fetch(url):
+            return url
+
+        by_tenacity = retry(stop=stop_after_attempt(3), wait=wait_fixed(5))(fetch)
+        by_backoff = backoff.on_exception(backoff.expo, ConnectionError, max_tries=4)(fetch)
+        by_stamina = stamina.retry(on=ConnectionError, attempts=2)(fetch)
+        """,
+    )
+    tenacity_job = jobs["jobs.<module>#retry-call@9"]
+    assert (tenacity_job.framework, tenacity_job.name, tenacity_job.function) == (
+        "tenacity",
+        "fetch",
+        "fetch",
+    )
+    assert tenacity_job.policy.max_attempts.value == 3
+    assert tenacity_job.policy.delay.value == Delay("constant", 5.0, 5.0, False)
+    assert tenacity_job.detail("decorator").span.line == 9  # where a fix edits
+    assert jobs["jobs.<module>#retry-call@10"].policy.max_attempts.value == 4
+    assert jobs["jobs.<module>#retry-call@11"].policy.max_attempts.value == 2
+
+
+def test_stacked_retries_multiply_their_attempts(tmp_path: Path) -> None:
+    jobs = analyse(
+        tmp_path,
+        """
+        import backoff
+        import tenacity
+        from tenacity import retry, stop_after_attempt, wait_fixed
+
+        def fetch(url):
+            return url
+
+        twice = retry(stop=stop_after_attempt(3))(retry(stop=stop_after_attempt(4))(fetch))
+        mixed = retry(stop=stop_after_attempt(2), wait=wait_fixed(1))(
+            backoff.on_exception(backoff.expo, OSError, max_tries=5)(fetch)
+        )
+
+        @tenacity.retry(stop=stop_after_attempt(2))
+        @backoff.on_exception(backoff.expo, IOError, max_tries=3)
+        def layered():
+            pass
+        """,
+    )
+    outer = jobs["jobs.<module>#retry-call@9"]
+    inner = jobs["jobs.<module>#retry-call@9:43"]
+    assert (outer.name, inner.name) == ("fetch", "fetch")
+    assert inner.policy.max_attempts.value == 4
+    assert outer.policy.max_attempts.value == 12
+    assert outer.policy.max_attempts.origin == (
+        "stop=stop_after_attempt(3), around a tenacity retry of stop=stop_after_attempt(4) "
+        "(line 9): every attempt runs all of its attempts, so they multiply"
+    )
+    assert outer.policy.delay.value.strategy == "none"  # both wait nothing: 12 calls at once
+    mixed = jobs["jobs.<module>#retry-call@10"]
+    assert mixed.policy.max_attempts.value == 10
+    assert mixed.policy.delay.value.strategy == "custom"  # 1 s between rounds of backoff's waits
+    assert mixed.detail("stacked_on") == jobs["jobs.<module>#retry-call@11"].span
+    assert jobs["jobs.layered"].policy.max_attempts.value == 6
+    assert jobs["jobs.layered#backoff"].policy.max_attempts.value == 3
+
+
+# =============================================================================================
+# policies shared across modules
+# =============================================================================================
+
+RETRIES_MODULE = """
+import backoff
+import tenacity
+from tenacity import stop_after_attempt, wait_exponential
+
+api_retry = tenacity.retry(stop=stop_after_attempt(5), wait=wait_exponential())
+
+
+class ApiError(Exception):
+    pass
+
+
+def http_retry(max_tries=6, cap=None):
+    return backoff.on_exception(
+        backoff.expo, ApiError, max_tries=max_tries, max_value=cap, jitter=None
+    )
+
+
+def db_retry(fn):
+    return tenacity.retry(stop=stop_after_attempt(3))(fn)
+
+
+@http_retry()
+def local_use():
+    pass
+"""
+
+
+def project_jobs(tmp_path: Path, files: dict[str, str]) -> dict[str, Job]:
+    """Jobs of a project made of ``files`` (relative path: source), by qualname."""
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    result = analyse_project(tmp_path)
+    assert not result.errors, result.errors
+    return {job.qualname: job for job in result.jobs}
+
+
+BILLING_MODULE = """
+        from app import retries
+        from app.retries import api_retry, db_retry, http_retry
+
+        @http_retry()
+        def charge(card):
+            return card
+
+        @retries.http_retry(cap=30)
+        def refund(card):
+            return card
+
+        @http_retry(3)
+        def ping(card):
+            return card
+
+        @api_retry
+        def sync(card):
+            return card
+
+        @db_retry
+        def save(card):
+            return card
+"""
+
+
+def test_policies_shared_across_modules(tmp_path: Path) -> None:
+    jobs = project_jobs(
+        tmp_path,
+        {"app/__init__.py": "", "app/retries.py": RETRIES_MODULE, "app/billing.py": BILLING_MODULE},
+    )
+    charge = jobs["app.billing.charge"]
+    assert (charge.framework, charge.kind, charge.function, charge.path) == (
+        "backoff",
+        "decorated-function",
+        "charge",
+        "app/billing.py",
+    )
+    attempts = charge.policy.max_attempts
+    assert attempts.value == 6
+    assert attempts.origin == "max_tries=max_tries (max_tries=6 by default)"
+    assert (attempts.path, attempts.line) == ("app/retries.py", 15)
+    assert charge.policy.delay.value == Delay("exponential", 1.0, None, False)
+    assert charge.policy.retry_on.value == ("app.retries.ApiError",)
+    assert charge.detail("factory") == "app.retries.http_retry"
+    assert charge.detail("policy_path") == "app/retries.py"
+    # A use that passes a parameter: what it decides is not known here; the rest is.
+    refund = jobs["app.billing.refund"]
+    assert refund.policy.delay.value.strategy == "unknown"
+    assert refund.policy.max_attempts.value == 6
+    ping = jobs["app.billing.ping"]
+    assert ping.policy.max_attempts.value is UNKNOWN
+    assert ping.policy.max_attempts.origin == "max_tries=max_tries (as the use passes it)"
+    assert jobs["app.billing.sync"].policy.max_attempts.value == 5
+    assert jobs["app.billing.save"].policy.max_attempts.value == 3
+    # Within the factory's own module too; the wrapper's inner call is not a job of its own.
+    assert jobs["app.retries.local_use"].policy.max_attempts.value == 6
+    assert not [name for name in jobs if name.startswith("app.retries.db_retry")]
+
+
+def test_a_shared_policy_is_reported_once_at_its_definition(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app/__init__.py").write_text("")
+    (tmp_path / "app/retries.py").write_text(textwrap.dedent(RETRIES_MODULE))
+    (tmp_path / "app/shop.py").write_text(
+        textwrap.dedent(
+            """
+            from app.retries import http_retry
+
+            @http_retry()
+            def a():
+                pass
+
+            @http_retry()
+            def b():
+                pass
+            """
+        )
+    )
+    result = analyse_project(tmp_path)
+    found = [f for f in result.findings if f.code == "RL202"]
+    assert [(f.path, f.line) for f in found] == [("app/retries.py", 15)]
+
+
+def test_shared_policy_look_alikes(tmp_path: Path) -> None:
+    views = """
+        from app.helpers import cached, timed, api_retry
+
+        @cached()
+        def rates():
+            pass
+
+        @timed
+        def report():
+            pass
+
+        @api_retry
+        def misused():
+            pass
+    """
+    helpers = """
+        import functools
+        import tenacity
+
+        def cached():
+            return functools.lru_cache(maxsize=None)
+
+        def timed(fn):
+            return fn
+
+        def api_retry():
+            return tenacity.retry(stop=tenacity.stop_after_attempt(3))
+    """
+    files = {"app/__init__.py": "", "app/views.py": views, "app/helpers.py": helpers}
+    jobs = project_jobs(tmp_path, files)
+    assert [job for job in jobs.values() if job.path.endswith("views.py")] == []

@@ -43,6 +43,7 @@ FIXED: dict[str, str] = {
     "tenacity/cap_window": "RL102",  # | stop_after_delay(...) added, or a longer one shortened
     "tenacity/shared_policy": "RL101,RL201",  # `api_retry = tenacity.retry(...)` on two functions
     "tenacity/blocks": "RL101,RL201",  # Retrying blocks, Retrying(...)(fn), retry_with
+    "tenacity/applied": "RL101,RL201",  # retry(...)(fn) by hand; a factory returning retry(...)
     "tenacity/thresholds": "RL101,RL201,RL202,RL203",  # numbers from the config
     # backoff
     "backoff/bound": "RL101",  # max_tries added, or in place of None / 0
@@ -50,6 +51,7 @@ FIXED: dict[str, str] = {
     "backoff/jitter": "RL202",  # jitter=None removed (first, last, own line) or spelled out
     "backoff/cap": "RL203",  # max_value for expo and fibo
     "backoff/window": "RL102",  # max_time added, or in place of None
+    "backoff/factory": "RL202",  # a factory's on_exception(...), on_exception(...)(fn)
     # stamina
     "stamina/fixes": "RL101,RL102,RL201,RL202",  # attempts, timeout, wait_exp_base, wait_jitter
     # retrying
@@ -165,6 +167,29 @@ def test_shared_policy_gets_one_edit_from_two_jobs(tmp_path: Path) -> None:
     [found] = findings(tmp_path, "RL201")
     assert found["job"] == "shared_policy.list_orders"
     assert found["fix"]["edits"][0]["line"] == 5  # the shared `tenacity.retry(...)` call
+
+
+def test_a_factory_in_another_module_is_fixed_where_it_is_written(tmp_path: Path) -> None:
+    """``@api_retry()`` in two modules, the factory in a third: one finding, at the factory,
+    whose fix edits the factory's ``on_exception(...)`` call and nothing else."""
+    (tmp_path / "pyproject.toml").write_text("[tool.retrylint]\n")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app/__init__.py").write_text("")
+    factory = (CASES / "backoff/factory.py").read_text()
+    (tmp_path / "app/retries.py").write_text(factory)
+    uses = "from app.retries import api_retry\n\n\n@api_retry()\ndef {0}():\n    pass\n"
+    (tmp_path / "app/orders.py").write_text(uses.format("sync_orders"))
+    (tmp_path / "app/stock.py").write_text(uses.format("sync_stock"))
+    found = [f for f in findings(tmp_path, "RL202") if f["path"].endswith("retries.py")]
+    assert [(f["path"], f["line"]) for f in found] == [
+        ("app/retries.py", 7),
+        ("app/retries.py", 24),
+    ]
+    apply_fixes(tmp_path, "RL202")
+    assert (tmp_path / "app/retries.py").read_text() == (
+        CASES / "backoff/factory.fixed.py"
+    ).read_text()
+    assert (tmp_path / "app/orders.py").read_text() == uses.format("sync_orders")
 
 
 # -- the fixed code behaves as promised -----------------------------------------------------------

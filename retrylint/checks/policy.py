@@ -118,6 +118,9 @@ class JudgedPolicy:
             return field.path or self.job.path, field.span  # no path: the job's own file
         if self.site is not None:
             return self.site.path, self.site.span
+        anchor = self.job.detail("policy_anchor")  # a policy written elsewhere (a factory)
+        if anchor is not None:
+            return anchor
         return self.job.path, self.job.span
 
 

@@ -18,7 +18,8 @@ tenacity (``frameworks.md`` 7.1):
   tenacity stop objects: a plain function as ``stop=`` has no ``|``.
 
 Where the edit goes: the decorator call (``Job.details["decorator"]``, for ``@policy`` the call
-``policy`` is bound to), the ``Retrying(...)`` of a retry block, the ``retry_with(...)`` call
+``policy`` is bound to, in the module ``Job.details["policy_path"]`` names when a factory of
+another module returns it), the ``Retrying(...)`` of a retry block, the ``retry_with(...)`` call
 (an option inherited from the decorator is edited in the decorator when the decorator has the
 same problem, so both findings make one edit; otherwise the call overrides it), and for
 ``Retrying(...)(fn)`` the constructor, whose position is known only through its options: with no
@@ -126,7 +127,8 @@ def value_end(located: Located) -> Span | None:
 def target(judged: JudgedPolicy, project: Project) -> Target | None:
     """The call to edit for ``judged``'s job; None when the job model does not say where it is."""
     job = judged.job
-    module = project.index.by_path.get(job.path)
+    path = job.detail("policy_path") or job.path  # a policy shared from another module: there
+    module = project.index.by_path.get(path)
     if module is None or judged.site is not None:
         return None
     options = {name: located for name, located in job.detail("options", ())}
@@ -134,7 +136,7 @@ def target(judged: JudgedPolicy, project: Project) -> Target | None:
     if shape is None and (job.detail("block") or job.detail("retry_with_of")):
         shape = job.detail("policy_call")
     if isinstance(shape, CallShape):
-        return call_target(job.path, module.facts, shape, options)
+        return call_target(path, module.facts, shape, options)
     if job.detail("policy_call") is None:
         return None
     # Retrying(...)(fn): the options are the constructor's arguments, in order. A keyword is
@@ -143,7 +145,7 @@ def target(judged: JudgedPolicy, project: Project) -> Target | None:
     last = max(options.values(), key=lambda o: (o.span.line, o.span.column), default=None)
     end = value_end(last) if last is not None else None
     return Target(
-        path=job.path,
+        path=path,
         facts=module.facts,
         options=options,
         call=None,

@@ -36,6 +36,7 @@ ADAPTERS: tuple[str, ...] = (
     "backoff",
     "stamina",
     "retrying",
+    "retry_library.shared",
     "loops",
 )
 

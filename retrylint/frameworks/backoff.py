@@ -1,6 +1,9 @@
 """backoff: ``@backoff.on_exception`` / ``@backoff.on_predicate`` decorated functions.
 
-Each decorated function is a ``decorated-function`` job, complete within its file. Modelling
+Each decorated function is a ``decorated-function`` job, complete within its file; so is a
+function given to ``backoff.on_exception(...)(fn)``. A decorator shared from another module, or
+made by a project factory returning ``backoff.on_exception(...)``, is read in
+``retry_library.shared``. Modelling
 (backoff 2.2.1, ``frameworks.md`` 7.2):
 
 - ``max_tries`` counts every call; neither it nor ``max_time`` -> UNBOUNDED attempts.
@@ -28,6 +31,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import libcst as cst
+
 from retrylint.context import FileContext
 from retrylint.frameworks import FactSink
 from retrylint.frameworks.common import make_policy
@@ -39,10 +44,14 @@ from retrylint.frameworks.defaults import (
 )
 from retrylint.frameworks.retry_library.delays import constant_delay, growing_delay
 from retrylint.frameworks.retry_library.jobs import (
+    Library,
+    PolicyParts,
+    applied_calls,
     dedupe_qualname,
     function_job,
     hook,
     retry_decorators,
+    stack_retries,
 )
 from retrylint.frameworks.retry_library.options import (
     Options,
@@ -96,17 +105,29 @@ _NO_TIME_LIMIT = "backoff default: max_time=None"
 _NO_REDELIVERY = "in-process retries: no redelivery"
 
 
+def _bind(ctx: FileContext, qualified: str, expression: cst.BaseExpression) -> Options | None:
+    options = bind_options(ctx, expression, POSITIONAL[qualified.rsplit(".", 1)[-1]])
+    # `@backoff.on_exception` without arguments is a TypeError at import
+    return options if options.shape.called else None
+
+
+def _policy(ctx: FileContext, qualified: str, options: Options) -> PolicyParts:
+    return backoff_policy(options, qualified.rsplit(".", 1)[-1], ctx)
+
+
+LIBRARY = Library(FRAMEWORK, DECORATORS, _bind, _policy)
+
+
 def extract(ctx: FileContext, sink: FactSink) -> None:
-    if not any(t == FRAMEWORK or t.startswith(FRAMEWORK + ".") for t in ctx.imports.values()):
+    if not LIBRARY.imported(ctx):
         return
     taken = {job.qualname for job in sink.jobs}
     for function in ctx.functions:
         for found in retry_decorators(ctx, function, DECORATORS):
-            kind = found.qualified.rsplit(".", 1)[-1]
-            options = bind_options(ctx, found.expression, POSITIONAL[kind])
-            if not options.shape.called:
-                continue  # `@backoff.on_exception` without arguments is a TypeError at import
-            policy, hooks, details = backoff_policy(options, kind, ctx)
+            options = _bind(ctx, found.qualified, found.expression)
+            if options is None:
+                continue
+            policy, hooks, details = _policy(ctx, found.qualified, options)
             extra: tuple[tuple[str, Any], ...] = (
                 ("decorator", options.shape),
                 ("async", function.is_async),
@@ -115,6 +136,8 @@ def extract(ctx: FileContext, sink: FactSink) -> None:
                 extra += (("shared_policy", found.shared),)
             job = function_job(ctx, function, FRAMEWORK, policy, hooks, details + extra)
             sink.jobs.append(dedupe_qualname(job, taken))
+    sink.jobs.extend(applied_calls(ctx, LIBRARY, {job.qualname for job in sink.jobs}))
+    stack_retries(sink.jobs)
 
 
 def build_jobs(project: object) -> tuple[Job, ...]:

@@ -42,10 +42,14 @@ from retrylint.frameworks.defaults import (
 from retrylint.frameworks.retry_library.delays import constant_delay, growing_delay, largest_delay
 from retrylint.frameworks.retry_library.jobs import (
     Bindings,
+    Library,
+    PolicyParts,
+    applied_calls,
     dedupe_qualname,
     function_job,
     hook,
     retry_decorators,
+    stack_retries,
     wrapped_job,
 )
 from retrylint.frameworks.retry_library.options import (
@@ -119,8 +123,19 @@ _EVERY_EXCEPTION = "retrying default: retry_on_exception=None (every Exception)"
 _NO_REDELIVERY = "in-process retries: no redelivery"
 
 
+def _bind(ctx: FileContext, qualified: str, expression: cst.BaseExpression) -> Options:
+    return bind_options(ctx, expression, POSITIONAL)
+
+
+def _policy(ctx: FileContext, qualified: str, options: Options) -> PolicyParts:
+    return retrying_policy(options, ctx)
+
+
+LIBRARY = Library(FRAMEWORK, DECORATORS, _bind, _policy)
+
+
 def extract(ctx: FileContext, sink: FactSink) -> None:
-    if not any(t == FRAMEWORK or t.startswith(FRAMEWORK + ".") for t in ctx.imports.values()):
+    if not LIBRARY.imported(ctx):
         return
     taken = {job.qualname for job in sink.jobs}
     for function in ctx.functions:
@@ -133,6 +148,8 @@ def extract(ctx: FileContext, sink: FactSink) -> None:
             job = function_job(ctx, function, FRAMEWORK, policy, hooks, details + extra)
             sink.jobs.append(dedupe_qualname(job, taken))
     sink.jobs.extend(_wrapped_calls(ctx, Bindings(ctx)))
+    sink.jobs.extend(applied_calls(ctx, LIBRARY, {job.qualname for job in sink.jobs}))
+    stack_retries(sink.jobs)
 
 
 def build_jobs(project: object) -> tuple[Job, ...]:

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import libcst as cst
+
 from retrylint.context import FileContext
 from retrylint.frameworks import FactSink
 from retrylint.frameworks.common import make_policy
@@ -32,6 +34,9 @@ from retrylint.frameworks.defaults import (
 from retrylint.frameworks.retry_library.delays import constant_delay
 from retrylint.frameworks.retry_library.jobs import (
     Bindings,
+    Library,
+    PolicyParts,
+    applied_calls,
     block_qualname,
     dedupe_qualname,
     function_job,
@@ -39,6 +44,7 @@ from retrylint.frameworks.retry_library.jobs import (
     retry_decorators,
     retry_loops,
     site_job,
+    stack_retries,
 )
 from retrylint.frameworks.retry_library.options import (
     Options,
@@ -84,15 +90,28 @@ _DEFAULT_DELAY = (
 )
 
 
+def _bind(ctx: FileContext, qualified: str, expression: cst.BaseExpression) -> Options | None:
+    options = bind_options(ctx, expression)
+    # bare `@stamina.retry` is a TypeError at import: `on` is required
+    return options if options.shape.called else None
+
+
+def _policy(ctx: FileContext, qualified: str, options: Options) -> PolicyParts:
+    return stamina_policy(options, ctx)
+
+
+LIBRARY = Library(FRAMEWORK, DECORATORS, _bind, _policy)
+
+
 def extract(ctx: FileContext, sink: FactSink) -> None:
-    if not any(t == FRAMEWORK or t.startswith(FRAMEWORK + ".") for t in ctx.imports.values()):
+    if not LIBRARY.imported(ctx):
         return
     taken = {job.qualname for job in sink.jobs}
     for function in ctx.functions:
         for found in retry_decorators(ctx, function, DECORATORS):
-            options = bind_options(ctx, found.expression)
-            if not options.shape.called:
-                continue  # bare `@stamina.retry` is a TypeError at import: `on` is required
+            options = _bind(ctx, found.qualified, found.expression)
+            if options is None:
+                continue
             policy, hooks, details = stamina_policy(options, ctx)
             extra: tuple[tuple[str, Any], ...] = (
                 ("decorator", options.shape),
@@ -127,6 +146,8 @@ def extract(ctx: FileContext, sink: FactSink) -> None:
                 ),
             )
         )
+    sink.jobs.extend(applied_calls(ctx, LIBRARY, {job.qualname for job in sink.jobs}))
+    stack_retries(sink.jobs)
 
 
 def build_jobs(project: object) -> tuple[Job, ...]:

@@ -3,12 +3,20 @@ resolve to the library (directly or through a module-level name bound to a call)
 a retry object, ``for`` loops over one, calls wrapping a function; jobs anchored at a function
 definition or at a statement or call, with unique qualnames.
 
-Shared by every retry-library adapter.
+A decorator applied as a call is the same policy on the function it is given:
+``retry(stop=stop_after_attempt(3))(fetch)``, ``backoff.on_exception(...)(fetch)``,
+``network_retry(fetch)`` (``applied_calls``). Stacked retries multiply: every attempt of the
+outer one runs the inner one's attempts, so ``retry(stop=stop_after_attempt(3))(
+retry(stop=stop_after_attempt(4))(fetch))`` calls ``fetch`` up to 12 times; the outer job's
+``max_attempts`` says so (``stack_retries``), for calls and for decorators stacked on one
+function, across libraries.
+
+Shared by every retry-library adapter; ``Library`` is what each adapter tells them about itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -16,8 +24,30 @@ import libcst as cst
 
 from retrylint.context import FileContext, FunctionInfo, LoopInfo
 from retrylint.frameworks.common import call_shape
-from retrylint.frameworks.retry_library.options import Option, one_line
-from retrylint.model import FailureHook, Job, JobKind, RetryPolicy, Span
+from retrylint.frameworks.retry_library.options import Option, Options, one_line
+from retrylint.model import UNBOUNDED, UNKNOWN, Delay, FailureHook, Job, JobKind, RetryPolicy, Span
+
+PolicyParts = tuple[RetryPolicy, tuple[FailureHook, ...], tuple[tuple[str, Any], ...]]
+
+
+@dataclass(frozen=True)
+class Library:
+    """One retry library as the shared machinery sees it.
+
+    ``bind`` binds a decorator expression's arguments (``None`` when the decorator cannot be
+    used as written: ``@backoff.on_exception`` without arguments is a TypeError at import);
+    ``policy`` reads the policy of bound options. Both take the decorator's qualified name
+    (backoff's two decorators bind their positional arguments differently).
+    """
+
+    framework: str
+    decorators: frozenset[str]
+    bind: Callable[[FileContext, str, cst.BaseExpression], Options | None]
+    policy: Callable[[FileContext, str, Options], PolicyParts]
+
+    def imported(self, ctx: FileContext) -> bool:
+        package = self.framework
+        return any(t == package or t.startswith(package + ".") for t in ctx.imports.values())
 
 
 @dataclass(frozen=True)
@@ -221,3 +251,126 @@ def local_function(
         scope = scope.parent
     found = ctx.function(expression.value)
     return found if found is not None and found.is_module_level else None
+
+
+# -- decorators applied as calls ----------------------------------------------------------------
+def applied_calls(ctx: FileContext, library: Library, taken: set[str]) -> Iterator[Job]:
+    """``retry(...)(fn)`` / ``on_exception(...)(fn)`` / ``network_retry(fn)``: a retry decorator
+    of ``library`` applied by hand to the function it is given (through any retries stacked in
+    between). Two on one line are told apart by column."""
+    for info in ctx.calls:
+        node = info.node
+        decorator = node.func
+        if isinstance(decorator, cst.Call):
+            qualified = ctx.qualify(decorator.func)
+        else:
+            shared = module_call(ctx, decorator)
+            if shared is None:
+                continue
+            qualified = ctx.qualify(shared.func)
+            decorator = shared
+        if qualified not in library.decorators:
+            continue
+        wrapped = next((a.value for a in node.args if a.keyword is None and not a.star), None)
+        options = library.bind(ctx, qualified, decorator)
+        if wrapped is None or options is None or _wraps_its_parameter(info.function, wrapped):
+            continue
+        policy, hooks, details = library.policy(ctx, qualified, options)
+        details = (*details, ("decorator", options.shape))
+        if isinstance(wrapped, cst.Call):
+            details = (*details, ("wraps_call", ctx.span(wrapped)))
+        function = _innermost(wrapped)
+        job = wrapped_job(
+            ctx, info.function, node, function, library.framework, policy, hooks, details
+        )
+        if job.qualname in taken:
+            job = replace(job, qualname=f"{job.qualname}:{job.span.column}")
+        taken.add(job.qualname)
+        yield job
+
+
+def _wraps_its_parameter(function: FunctionInfo | None, wrapped: cst.BaseExpression) -> bool:
+    """``def db_retry(fn): return retry(...)(fn)``: a module-level wrapper, whose policy applies
+    where it decorates (``shared``), not here."""
+    if function is None or not function.is_module_level or not isinstance(wrapped, cst.Name):
+        return False
+    params = function.node.params.params
+    return bool(params) and params[0].name.value == wrapped.value
+
+
+def _innermost(wrapped: cst.BaseExpression) -> cst.BaseExpression:
+    """``fetch`` in ``retry(...)(fetch)`` and in ``retry(...)(retry(...)(fetch))``."""
+    while isinstance(wrapped, cst.Call) and isinstance(wrapped.func, cst.Call):
+        inner = next((a.value for a in wrapped.args if a.keyword is None and not a.star), None)
+        if inner is None:
+            break
+        wrapped = inner
+    return wrapped
+
+
+# -- stacked retries ------------------------------------------------------------------------------
+def stack_retries(jobs: list[Job]) -> None:
+    """Multiply the attempts of a retry wrapped around another (in place): a call wrapping a
+    call that is itself a retry job, or the outer of two retry decorators on one function.
+
+    Each adapter runs it after adding its jobs, so a stack across libraries is seen by the
+    adapter that comes last; a job is multiplied once (its ``stacked_on`` detail)."""
+    by_span = {(job.path, job.span): job for job in jobs}
+    for position, job in enumerate(jobs):
+        if job.detail("stacked_on") is not None:
+            continue
+        inner = _inner_retry(job, jobs, by_span)
+        if inner is not None:
+            jobs[position] = _multiplied(job, inner)
+
+
+def _inner_retry(job: Job, jobs: list[Job], by_span: dict[tuple[str, Span], Job]) -> Job | None:
+    wraps = job.detail("wraps_call")
+    if isinstance(wraps, Span):
+        return by_span.get((job.path, wraps))
+    mine = _decorator_line(job)
+    if job.kind != "decorated-function" or mine is None:
+        return None
+    below = [
+        other
+        for other in jobs
+        if other is not job
+        and other.kind == "decorated-function"
+        and other.function == job.function
+        and other.span == job.span
+        and (line := _decorator_line(other)) is not None
+        and line > mine
+    ]
+    return min(below, key=lambda other: _decorator_line(other) or 0, default=None)
+
+
+def _decorator_line(job: Job) -> int | None:
+    """The line of the job's own decorator on its function (None for a shared policy, whose
+    decorator call is written elsewhere)."""
+    shape = job.detail("decorator")
+    if shape is None or job.detail("shared_policy") is not None or job.detail("wraps_call"):
+        return None
+    line: int = shape.span.line
+    return line if line < job.span.line else None
+
+
+def _multiplied(outer: Job, inner: Job) -> Job:
+    mine, theirs = outer.policy.max_attempts, inner.policy.max_attempts
+    if mine.value is UNBOUNDED or theirs.value is UNBOUNDED:
+        value: int | Any = UNBOUNDED
+    elif isinstance(mine.value, int) and isinstance(theirs.value, int):
+        value = mine.value * theirs.value
+    else:
+        value = UNKNOWN
+    origin = (
+        f"{mine.origin}, around a {inner.framework} retry of {theirs.origin} "
+        f"(line {inner.span.line}): every attempt runs all of its attempts, so they multiply"
+    )
+    policy = replace(outer.policy, max_attempts=replace(mine, value=value, origin=origin))
+    outer_delay, inner_delay = outer.policy.delay, inner.policy.delay
+    if outer_delay.value != inner_delay.value:  # the waits alternate: neither one is the pace
+        jitter = outer_delay.value.jitter or inner_delay.value.jitter
+        delay = Delay("custom", None, None, True if jitter else None)
+        words = f"{outer_delay.origin} between rounds of {inner_delay.origin}"
+        policy = replace(policy, delay=replace(outer_delay, value=delay, origin=words))
+    return replace(outer, policy=policy, details=(*outer.details, ("stacked_on", inner.span)))

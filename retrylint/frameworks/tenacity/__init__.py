@@ -6,7 +6,9 @@ the decorated functions:
 - ``@retry`` / ``@tenacity.retry`` / ``@t.retry(...)`` (any import alias) on a function:
   kind ``decorated-function``. Only a name that resolves to ``tenacity.retry`` counts; a
   project-local ``def retry`` decorator does not. A module-level ``policy = retry(...)`` used as
-  ``@policy`` is read from its definition (same module only).
+  ``@policy`` is read from its definition; from another module, or through a project factory
+  returning ``retry(...)``, in ``retry_library.shared``. ``retry(...)(fn)`` applies it by hand
+  (``retry_library.jobs``).
 
 Each modelling decision (tenacity 9.2 / 8.5, ``frameworks.md`` 7.1) stands in the module that
 makes it. The rooms:
@@ -26,13 +28,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import libcst as cst
+
 from retrylint.context import SELF_MODULE, FileContext
 from retrylint.frameworks import FactSink
 from retrylint.frameworks.retry_library.jobs import (
     Bindings,
+    Library,
+    PolicyParts,
+    applied_calls,
     dedupe_qualname,
     function_job,
     retry_decorators,
+    stack_retries,
 )
 from retrylint.frameworks.retry_library.options import Options, bind_options
 from retrylint.frameworks.tenacity.names import DECORATORS, FRAMEWORK, POSITIONAL
@@ -41,8 +49,19 @@ from retrylint.frameworks.tenacity.sites import retry_blocks, retry_with_calls, 
 from retrylint.model import Job
 
 
+def _bind(ctx: FileContext, qualified: str, expression: cst.BaseExpression) -> Options:
+    return bind_options(ctx, expression, POSITIONAL)
+
+
+def _policy(ctx: FileContext, qualified: str, options: Options) -> PolicyParts:
+    return tenacity_policy(options, ctx)
+
+
+LIBRARY = Library(FRAMEWORK, DECORATORS, _bind, _policy)
+
+
 def extract(ctx: FileContext, sink: FactSink) -> None:
-    if not any(t == FRAMEWORK or t.startswith(FRAMEWORK + ".") for t in ctx.imports.values()):
+    if not LIBRARY.imported(ctx):
         return
     taken = {job.qualname for job in sink.jobs}
     decorated: dict[str, tuple[Options, Job]] = {}  # "$.fn" -> its options and job
@@ -67,7 +86,9 @@ def extract(ctx: FileContext, sink: FactSink) -> None:
     jobs.extend(retry_blocks(ctx, bindings))
     jobs.extend(wrapped_calls(ctx, bindings))
     jobs.extend(retry_with_calls(ctx, decorated))
+    jobs.extend(applied_calls(ctx, LIBRARY, taken | {job.qualname for job in jobs}))
     sink.jobs.extend(jobs)
+    stack_retries(sink.jobs)
 
 
 def build_jobs(project: object) -> tuple[Job, ...]:
