@@ -879,6 +879,18 @@ NOT_RETRY_LOOPS = {
                     number += 1
                     slug = f"{title}-{number}"
     """,
+    "attempt number in a new email": """\
+        from django.db import IntegrityError
+
+        def create_user(users, name, email, tries=10):
+            for attempt in range(tries):
+                try:
+                    address = email if attempt == 0 else f"{name}{attempt}@example.com"
+                    return users.create(email=address)
+                except IntegrityError:
+                    if attempt == tries - 1:
+                        raise
+    """,
     "code assigned before each try": """\
         from django.db import IntegrityError
 

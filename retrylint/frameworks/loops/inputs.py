@@ -8,7 +8,8 @@ applies to them. Decided here, once the shape (``shapes``) is known:
   computed from it, is passed to the work (``bind(("", base + i))``). Two exceptions: a
   variable named as an attempt counter (``attempt``, ``retries``, ``tries``) passed to the work
   is the attempt number (a growing connect timeout: ``_get(attempt)``,
-  ``get(url, timeout=2 + attempt)``); and a subscript that only paces the loop is a delay
+  ``get(url, timeout=2 + attempt)``), unless it is made into text (``f"{user}{attempt}@{host}"``:
+  a new name each time); and a subscript that only paces the loop is a delay
   schedule (``time.sleep(DELAYS[attempt])``, or ``delay = DELAYS[attempt]`` read only by the
   sleep, log lines and other pacing names).
 - **the failing path changes the operation's input**:
@@ -90,6 +91,7 @@ def var_used_as_data(
     region = body if scope is None else scope
     pacing = pacing_names(ctx, region)
     derived = {var}
+    textual: set[str] = set()  # derived names that are text: a new name, email, key each time
     changed = True
     while changed:
         changed = False
@@ -100,8 +102,23 @@ def var_used_as_data(
                     if name and name not in derived and name not in pacing:
                         derived.add(name)
                         changed = True
+                    if name and name not in textual and _makes_text(node.value, derived, textual):
+                        textual.add(name)
+                        changed = True
     counts_attempts = bool(ATTEMPT_NAME.search(var))
-    return _used_as_data(ctx, body, derived, pacing, counts_attempts)
+    return _used_as_data(ctx, body, derived, pacing, counts_attempts, textual)
+
+
+def _makes_text(value: cst.BaseExpression, derived: set[str], textual: set[str]) -> bool:
+    """``f"{base}{attempt}@{domain}"``, ``"page-" + str(n)``: text built from the counter, or
+    from text built from it."""
+    read = refs(value)
+    if read & textual:
+        return True
+    return bool(read & derived) and any(
+        isinstance(node, cst.FormattedString | cst.SimpleString)
+        for node in walk_all([value], into_loops=True)
+    )
 
 
 def _used_as_data(
@@ -110,6 +127,7 @@ def _used_as_data(
     names: set[str],
     pacing: set[str],
     counts_attempts: bool,
+    textual: set[str],
 ) -> bool:
 
     def visit(node: cst.CSTNode, shielded: bool, paced: bool) -> bool:
@@ -129,13 +147,23 @@ def _used_as_data(
             if _harmless_call(ctx, node):
                 shielded = True
                 paced = paced or _paces(ctx, node)
-            elif not (shielded or counts_attempts) and any(
-                refs(arg.value) & names for arg in node.args
+            elif not shielded and any(
+                _passes(arg.value, names, textual, counts_attempts) for arg in node.args
             ):
                 return True
         return any(visit(child, shielded, paced) for child in cached_children(node))
 
     return any(visit(statement, False, False) for statement in body)
+
+
+def _passes(
+    value: cst.BaseExpression, names: set[str], textual: set[str], counts_attempts: bool
+) -> bool:
+    """Whether an argument hands the loop variable to the work as data: any use of it, or for
+    an attempt counter only text made from it (a name, an email with the attempt in it)."""
+    if not refs(value) & names:
+        return False
+    return not counts_attempts or _makes_text(value, names, textual)
 
 
 def _assigns_only(node: cst.Assign | cst.AnnAssign, names: set[str]) -> bool:
