@@ -239,6 +239,11 @@ class CallGraph:
             found = self._edges[key] = tuple(seen.values())
         return found
 
+    def resolve(self, caller: FunctionRef, name: str) -> tuple[FunctionRef, ...]:
+        """The project functions one name called in ``caller`` stands for (as ``callees`` does
+        for all of them): rules that follow one call site along a call path need it."""
+        return self._resolve(caller, name)
+
     def _resolve(self, caller: FunctionRef, name: str) -> tuple[FunctionRef, ...]:
         module, owner = caller.module, caller.fact.class_name
         if INSTANCE_OF in name:

@@ -445,6 +445,21 @@ def _packs(value: object, key: str, file: Path, root: Path) -> tuple[Path, ...]:
     return tuple(packs)
 
 
+def _side_effect_packs(value: object, key: str, file: Path, root: Path) -> tuple[Path, ...]:
+    """Paths of side-effect packs, each read and validated now: a bad entry stops the run
+    here, naming the config file, the pack and the key in it."""
+    from retrylint.effects.catalogue import SideEffectPackError, validate_pack
+
+    packs = _packs(value, key, file, root)
+    for pack in packs:
+        try:
+            validate_pack(pack)
+        except SideEffectPackError as error:
+            where = f"{error.key}: " if error.key else ""
+            raise _error(file, f"{key!r} pack {_display(pack)}: {where}{error.message}") from None
+    return packs
+
+
 _PARSERS: dict[str, tuple[str, Callable[[Any, str, Path, Path], Any]]] = {
     "select": ("select", _selectors),
     "extend-select": ("extend_select", _selectors),
@@ -464,7 +479,7 @@ _PARSERS: dict[str, tuple[str, Callable[[Any, str, Path, Path], Any]]] = {
     "max-backoff": ("max_backoff", _duration),
     "max-attempts-risky": ("max_attempts_risky", _positive_int),
     "per-item-isolation": ("per_item_isolation", _flag),
-    "extra-side-effects": ("side_effect_packs", _packs),
+    "extra-side-effects": ("side_effect_packs", _side_effect_packs),
     "extra-secret-names": ("secret_name_packs", _packs),
     "extra-permanent-errors": ("permanent_error_packs", _packs),
 }

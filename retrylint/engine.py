@@ -170,6 +170,7 @@ def _analyse_module(
     from retrylint.callgraph import call_facts
     from retrylint.checks import rule_module
     from retrylint.context import build_context
+    from retrylint.effects.scan import EffectScan
     from retrylint.frameworks import FactSink, adapter_modules
     from retrylint.suppressions import scan_comments
     from retrylint.values import Value
@@ -181,15 +182,20 @@ def _analyse_module(
         if (rule := rule_module(code)) is not None
         and (check_class := getattr(rule, "FileCheck", None)) is not None
     ]
+    # The side-effect scan rides the same walk: the job inventory needs it whatever is selected.
+    effects = EffectScan(settings.config.side_effect_packs)
     handlers: dict[type, list] = {}
     for code, check in file_checks:
         for node_type, handler in check.handlers().items():
             handlers.setdefault(node_type, []).append(guard.wrap(code, handler))
+    for node_type, handler in effects.handlers().items():
+        handlers.setdefault(node_type, []).append(guard.wrap("the side-effect scan", handler))
     ctx = build_context(path, source.text, module, handlers)  # type: ignore[arg-type]
     sink = FactSink()
     for adapter in adapter_modules():
         name = f"the {adapter.__name__.rsplit('.', 1)[-1]} adapter"
         guard.run(name, adapter.extract, ctx, sink)
+    guard.run("the side-effect scan", effects.record, ctx, sink)
     findings: list[Finding] = []
     for code, check in file_checks:
         findings.extend(guard.run(code, check.findings, ctx) or ())

@@ -11,12 +11,17 @@ The JSON shape is a contract (audit reports and other tools read it):
       "policies": [{"call_site": {...}, "policy": {...}}],
       "failure_hooks": [...], "time_limit": ..., "call_sites": [{"path", "line", "method"}],
       "reach": [{"function", "path", "line", "depth"}],
-      "reached_from": [{"job", "call_path": [...]}]}]}
+      "reached_from": [{"job", "call_path": [...]}],
+      "side_effects": [{"kind", "class", "call", "path", "line", "function", "guard"}]}]}
 
 ``reach`` lists, for a queue job (Celery, RQ, Dramatiq, Huey, arq, taskiq), the project
 functions its code runs: its body at depth 0, then what it calls up to ``job-reach-depth``.
 ``reached_from`` lists, for a retry construct (a loop or a retry decorator), the queue jobs
 whose code runs it, each with its call path; empty when no job reaches it.
+``side_effects`` lists the catalogued side effects the job's code performs (what it would repeat
+if it ran twice): ``kind`` (payment, email, sms, chat, push, http, queue, job, db), ``class``
+(payment, message, http, queue, db), the call, where it is, and ``guard`` (why it is safe to
+repeat, or null). Handwritten retry loops list none.
 ``source`` is "explicit", "app-config" or "default"; ``line`` is where an explicit or app-config
 value was set (null for defaults); ``path`` is added when that line is in another file.
 """
@@ -29,6 +34,7 @@ from typing import Any
 from rich.table import Table
 
 from retrylint import __version__
+from retrylint.effects.jobs import SideEffects, is_root, project_effects
 from retrylint.model import Delay, FailureHook, Job, Marker, RetryPolicy, Sourced
 from retrylint.reach import QUEUE_FRAMEWORKS, JobReach
 from retrylint.reporters import display_path, mask
@@ -105,7 +111,26 @@ def reach_to_json(job: Job, reach: JobReach) -> dict[str, Any]:
     }
 
 
-def job_to_json(job: Job, reach: JobReach) -> dict[str, Any]:
+def side_effects_to_json(job: Job, effects: SideEffects) -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": effect.kind,
+            "class": effect.klass,
+            "call": effect.step.text,
+            "path": display_path(effect.file),
+            "line": effect.span.line,
+            "function": effect.place.ref.qualname,
+            "guard": effect.guard,
+        }
+        for effect in _effects(job, effects)
+    ]
+
+
+def _effects(job: Job, effects: SideEffects) -> tuple[Any, ...]:
+    return effects.of(job) if is_root(job) else ()
+
+
+def job_to_json(job: Job, reach: JobReach, effects: SideEffects) -> dict[str, Any]:
     return {
         "name": job.name,
         "qualname": job.qualname,
@@ -132,11 +157,16 @@ def job_to_json(job: Job, reach: JobReach) -> dict[str, Any]:
             for site in job.call_sites
         ],
         **reach_to_json(job, reach),
+        "side_effects": side_effects_to_json(job, effects),
     }
 
 
 def render_jobs_json(jobs: list[Job], reach: JobReach) -> str:
-    document = {"version": __version__, "jobs": [job_to_json(job, reach) for job in jobs]}
+    effects = project_effects(reach.graph.index, tuple(jobs), reach)
+    document = {
+        "version": __version__,
+        "jobs": [job_to_json(job, reach, effects) for job in jobs],
+    }
     return json.dumps(document, indent=2, ensure_ascii=False)
 
 
@@ -186,7 +216,14 @@ def _reach_text(job: Job, reach: JobReach) -> str:
     return f"from {count} job{'s' if count != 1 else ''}" if count else "no job"
 
 
+def _kinds_text(job: Job, effects: SideEffects) -> str:
+    """``payment, email``: what the job would repeat if it ran twice."""
+    kinds = dict.fromkeys(effect.kind for effect in _effects(job, effects))
+    return ", ".join(kinds) or "-"
+
+
 def jobs_table(jobs: list[Job], reach: JobReach) -> Table:
+    effects = project_effects(reach.graph.index, tuple(jobs), reach)
     table = Table(header_style="bold", show_lines=False)
     for column in (
         "framework",
@@ -200,6 +237,7 @@ def jobs_table(jobs: list[Job], reach: JobReach) -> Table:
         "time limit",
         "calls",
         "reach",
+        "side effects",
     ):
         table.add_column(column, overflow="fold")
     for job in jobs:
@@ -225,5 +263,6 @@ def jobs_table(jobs: list[Job], reach: JobReach) -> Table:
             value_text(job.time_limit.value) if job.time_limit else "-",
             str(len(job.call_sites)),
             _reach_text(job, reach),
+            _kinds_text(job, effects),
         )
     return table
