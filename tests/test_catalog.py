@@ -51,10 +51,12 @@ EXPECTED: dict[str, tuple[str, str, str]] = {
 EXPECTED_OPTIONS = {
     "RL101": ("default-max-attempts",),
     "RL102": ("max-retry-window",),
-    "RL103": ("max-attempts-risky",),
+    "RL103": ("max-attempts-risky", "extra-side-effects"),
     "RL203": ("max-backoff",),
     "RL302": ("per-item-isolation",),
     "RL304": ("extra-permanent-errors",),
+    "RL401": ("extra-side-effects", "job-reach-depth"),
+    "RL402": ("extra-side-effects", "job-reach-depth"),
 }
 
 HEADINGS = (

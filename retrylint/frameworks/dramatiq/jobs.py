@@ -210,6 +210,12 @@ def _build_actor(
         ("broker", broker.name if isinstance(broker, Broker) else broker),
         ("retries_middleware", resolver.retries_middleware()),
         ("options", job_def.options),
+        # Where the message id is readable in the actor (a stable id for idempotency keys).
+        (
+            "current_message",
+            isinstance(broker, Broker)
+            and any(name.rsplit(".", 1)[-1] == "CurrentMessage" for name, _ in broker.middleware),
+        ),
     ]
     if job_def.decorator is not None:
         details.insert(0, ("decorator", job_def.decorator))

@@ -1,0 +1,15 @@
+"""RL401 in an RQ job: the key comes from get_current_job().id; the import is added."""
+
+import stripe
+from redis import Redis
+from rq import Queue, Retry
+
+queue = Queue(connection=Redis())
+
+
+def refund(charge_id):
+    stripe.Refund.create(charge=charge_id)
+
+
+def schedule(charge_id):
+    queue.enqueue(refund, charge_id, retry=Retry(max=2, interval=[30, 300]))
