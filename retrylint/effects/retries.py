@@ -57,6 +57,25 @@ _NETWORK_ERRORS = frozenset(
         "ssl.SSLError",
     }
 )
+# Words in a provider exception's name that make it one refusal, not a failure in transit.
+_SPECIFIC = (
+    "invalid",
+    "card",
+    "auth",
+    "permission",
+    "notfound",
+    "validation",
+    "badrequest",
+    "forbidden",
+    "signature",
+    "idempotency",
+    "conflict",
+    "duplicate",
+    "ratelimit",
+    "throttl",
+    "notallowed",
+    "unprocessable",
+)
 _DEPTH = 2
 Outcome = Literal["retry", "caught", "escape"]
 
@@ -309,13 +328,20 @@ class RetryPoints:
         return any(self._matches(name, failure, module) for name in handler.catches)
 
     def _matches(self, name: str, failure: Failure, module: ModuleFacts) -> bool:
+        """Whether catching or retrying ``name`` takes in ``failure``: the same exception, or
+        one of the provider's that is not about a specific refusal (a handler of
+        ``stripe.InvalidRequestError`` does not catch a timeout)."""
         canonical = self.index.canonical(name, module)
         bare = canonical.removeprefix("builtins.")
         if bare in ("Exception", "BaseException"):
             return True
         if bare in _NETWORK_ERRORS and failure.network:
             return True
-        return any(canonical == root or canonical.startswith(root + ".") for root in failure.roots)
+        if canonical in failure.roots:
+            return True
+        last = canonical.rsplit(".", 1)[-1].lower()
+        specific = any(word in last for word in _SPECIFIC)
+        return not specific and any(canonical.startswith(root + ".") for root in failure.roots)
 
     def _reaches_retry(
         self,
