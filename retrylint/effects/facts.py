@@ -108,8 +108,12 @@ class Step:
     span: Span | None = None
     effect: Effect | None = None
     raises: tuple[str, ...] = ()
-    binds: str | None = None  # the name the call's result is assigned to (``response = ...``)
-    reads: tuple[str, ...] = ()  # a raise: names it and the ``if`` tests around it read
+    binds: tuple[str, ...] = ()  # names the call's result is assigned to (``response, data =``)
+    reads: tuple[str, ...] = ()  # names the ``if`` tests around it (and a raise itself) read
+
+    def reads_result_of(self, other: Step) -> bool:
+        """Whether this step depends on ``other``'s result (``if not response.ok: raise``)."""
+        return bool(set(other.binds) & set(self.reads))
 
 
 @dataclass(frozen=True)

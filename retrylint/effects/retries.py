@@ -152,17 +152,17 @@ class RetryPoints:
                 if function.function == function.unit:
                     starts.append((position - 1, caller, function, call))
         for position, place, function, start in starts:
-            if start.binds is None:
+            if not start.binds:
                 continue
             for step in function.steps:
-                if step.order <= start.order or start.binds not in step.reads:
+                if step.order <= start.order or not step.reads_result_of(start):
                     continue
                 failure = self.failure(place, function, step, _DEPTH)
                 if failure is None or not (failure.explicit or step.kind == "raise"):
                     continue
                 why = self._reaches_retry(job, path, position, place, function, step, failure)
                 if why is not None:
-                    return f"`{step.text}` retries on its result"
+                    return f"`{step.text}` on its result"
         return None
 
     def after(self, effect: JobEffect) -> RetryPoint | None:
@@ -209,7 +209,7 @@ class RetryPoints:
                 continue
             if _in_except(regions, step.region):
                 continue
-            if start.binds is not None and start.binds in step.reads:
+            if step.reads_result_of(start):
                 continue  # `if not response.ok: raise ...`: the effect's own failure, RL401's
             failure = self.failure(place, function, step, _DEPTH)
             if failure is None:

@@ -340,7 +340,7 @@ class EffectScan:
     ) -> Step | None:
         where = region or 0
         text = short(ctx.code(node.func)) + ("(...)" if node.args else "()")
-        binds = self.assigned.get(id(node))
+        binds = self.assigned.get(id(node), ())
         match = match_call(ctx, self.catalogue, bindings, node, function)
         insert = match is not None and match.effect and match.entry.needs == "commit"
         if insert and not (
@@ -539,16 +539,26 @@ def _may_be_project(ctx: FileContext, name: str) -> bool:
     return not (last in _LOG_METHODS and "log" in name.rsplit(".", 2)[-2].lower())
 
 
-def _assigned(ctx: FileContext) -> dict[int, str]:
-    """Call node -> the one name its result is assigned to (``response = await post(...)``)."""
-    found: dict[int, str] = {}
+def _assigned(ctx: FileContext) -> dict[int, tuple[str, ...]]:
+    """Call node -> the names its result is assigned to (``response = await post(...)``,
+    ``response, data = send(...)``)."""
+    found: dict[int, tuple[str, ...]] = {}
     for assignment in ctx.assignments:
         value = assignment.value
         if isinstance(value, cst.Await):
             value = value.expression
-        if len(assignment.targets) == 1 and isinstance(assignment.targets[0], cst.Name):
-            found[id(value)] = assignment.targets[0].value
+        names = tuple(name for target in assignment.targets for name in _target_names(target))
+        if names:
+            found[id(value)] = names
     return found
+
+
+def _target_names(target: cst.BaseExpression) -> list[str]:
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, cst.Tuple | cst.List):
+        return [name for element in target.elements for name in _target_names(element.value)]
+    return []
 
 
 def _new_instance(
