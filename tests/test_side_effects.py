@@ -271,7 +271,7 @@ def test_keys_that_guard_and_keys_that_do_not(tmp_path: Path) -> None:
         """,
     )
     guards = [guard for _, guard in found["keys"]]
-    assert guards == [
+    assert guards == [  # in order
         'idempotency_key=f"refund-{order_id}"',
         None,  # a new key on every run
         None,

@@ -197,6 +197,8 @@ def match_call(
     receiver = bindings.receiver(node.func, function)
     deferred: Match | None = None  # a project subclass, checked in the project: a last resort
     for entry in catalogue.entries:
+        if entry.reads and _reads(ctx, entry, node, function):
+            continue
         if name is not None and entry.calls is not None and entry.calls.fullmatch(name):
             return _classified(ctx, entry, node, name.rsplit(".", 1)[-1])
         if receiver is None:
@@ -223,6 +225,17 @@ def match_call(
                     instance = Match(found.entry, True, None, text, method, imported)
                     deferred = deferred or instance
     return deferred
+
+
+def _reads(ctx: FileContext, entry: Entry, node: cst.Call, function: FunctionInfo) -> bool:
+    """A write that only reads: its URL (first argument or ``url=``) or its function's name
+    says a token, a login, a search (``get_access_token``)."""
+    url = next(
+        (a.value for a in node.args if a.keyword is not None and a.keyword.value == "url"),
+        node.args[0].value if node.args and node.args[0].keyword is None else None,
+    )
+    said = f"{ctx.code(url) if url is not None else ''} {function.name}".lower()
+    return any(word in said for word in entry.reads)
 
 
 def _imported_head(ctx: FileContext, func: cst.BaseExpression) -> str | None:

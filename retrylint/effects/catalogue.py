@@ -109,6 +109,7 @@ class Entry:
     fix: FixKind | None = None
     needs: str | None = None  # "commit": a later commit on the same receiver makes it an insert
     enqueue: frozenset[str] = frozenset()  # invocation methods: a job of the project enqueued
+    reads: tuple[str, ...] = ()  # words in a URL or function name that make a write a read
 
     @property
     def is_effect(self) -> bool:
@@ -189,6 +190,7 @@ _ENTRY_KEYS = (
     "fix",
     "needs",
     "enqueue",
+    "reads",
 )
 _NETWORK_KEYS = ("raises", "calls", "methods")
 _METHOD_KEYS = ("of", "arg", "subclass_of", "names", "call")
@@ -304,6 +306,7 @@ class _Reader:
             fix=cast(FixKind | None, fix),
             needs=needs,
             enqueue=frozenset(self.strings(table.get("enqueue", []), f"{where}.enqueue")),
+            reads=tuple(w.lower() for w in self.strings(table.get("reads", []), f"{where}.reads")),
         )
         if entry.calls is None and not entry.methods and not entry.enqueue:
             raise self.fail(where, "needs calls, methods or enqueue to match anything")
