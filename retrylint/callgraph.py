@@ -48,7 +48,7 @@ class CallFacts:
 
     functions: tuple[FunctionFact, ...]
     classes: tuple[ClassFact, ...]
-    instances: tuple[tuple[str, str], ...]  # module-level `name = Callee(...)`
+    instances: tuple[tuple[str, str], ...]  # module-level `name = Callee(...)`, one per callee
 
 
 def call_facts(ctx: FileContext) -> CallFacts:
@@ -60,7 +60,7 @@ def call_facts(ctx: FileContext) -> CallFacts:
     bound: dict[int, dict[str, str]] = {}  # unit -> local name -> callee
     attributes: dict[str, dict[str, str]] = {}  # class -> attribute -> callee
     constants: dict[str, dict[str, Value]] = {}  # class -> attribute -> literal
-    instances: dict[str, str] = {}
+    instances: list[tuple[str, str]] = []  # in source order: a name may get one per branch
     for assignment in ctx.assignments:
         callee = _callee(ctx, assignment.value)
         if callee is None:
@@ -71,7 +71,8 @@ def call_facts(ctx: FileContext) -> CallFacts:
             function = assignment.function
             if function is None:
                 if isinstance(target, cst.Name) and assignment.class_name is None:
-                    instances[target.value] = callee
+                    if (target.value, callee) not in instances:
+                        instances.append((target.value, callee))
                 elif isinstance(target, cst.Name) and assignment.class_name is not None:
                     attributes.setdefault(assignment.class_name, {})[target.value] = callee
                 continue
@@ -105,7 +106,8 @@ def call_facts(ctx: FileContext) -> CallFacts:
         )
         for info in ctx.classes.values()
     )
-    return CallFacts(functions, classes, tuple(sorted(instances.items())))
+    # By name, each name's callees in source order: ``dict()`` of them keeps the last one.
+    return CallFacts(functions, classes, tuple(sorted(instances, key=lambda pair: pair[0])))
 
 
 def _unit(function: FunctionInfo) -> FunctionInfo:
@@ -270,8 +272,14 @@ class CallGraph:
         if (where.path, attribute) in self.index.classes:  # a constructor call
             return self._method(where, attribute, "__init__")
         instance, dot, method = attribute.partition(".")  # a module-level `client = Client()`
-        bound = dict(where.facts.instances).get(instance) if dot else None
-        return self._instance_method(where, bound, method) if bound else ()
+        if not dot:
+            return ()
+        methods: dict[tuple[str, str], FunctionRef] = {}
+        for name, bound in where.facts.instances:  # one per branch: `if ...: x = A() else: B()`
+            if name == instance:
+                for ref in self._instance_method(where, bound, method):
+                    methods.setdefault((ref.path, ref.fact.qualname), ref)
+        return tuple(methods.values())
 
     def _instance_method(
         self, module: ModuleFacts, callee: str, method: str

@@ -231,3 +231,51 @@ def test_third_party_code_is_never_entered(tmp_path: Path) -> None:
     write_project(tmp_path, files)
     [job] = jobs_json(tmp_path).values()
     assert [item["function"] for item in job["reach"]] == ["app.tasks.sync"]
+
+
+def test_a_module_object_built_in_branches_reaches_every_class(tmp_path: Path) -> None:
+    """``sender = ProviderSender() if configured else LoggingSender()`` in if/else: which class
+    runs is decided at import time, so the job reaches the method of both."""
+    files = {
+        "app/__init__.py": "",
+        "app/mail.py": dedent(
+            """\
+            import os
+
+
+            class LoggingSender:
+                def send(self, to):
+                    print(to)
+
+
+            class ProviderSender:
+                def send(self, to):
+                    print("sent", to)
+
+
+            if os.environ.get("PROVIDER"):
+                sender = ProviderSender()
+            else:
+                sender = LoggingSender()
+            """
+        ),
+        "app/tasks.py": dedent(
+            """\
+            from celery import shared_task
+
+            from app.mail import sender
+
+
+            @shared_task
+            def mail(to):
+                sender.send(to)
+            """
+        ),
+    }
+    write_project(tmp_path, files)
+    [job] = jobs_json(tmp_path).values()
+    assert [item["function"] for item in job["reach"]] == [
+        "app.tasks.mail",
+        "app.mail.ProviderSender.send",
+        "app.mail.LoggingSender.send",
+    ]
