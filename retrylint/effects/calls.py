@@ -378,6 +378,10 @@ def _call_guard(
             for key in found:
                 if key.lower() in wanted:
                     return f'headers["{key}"]', None, None
+            for key, value in found.items():  # a delivery id made afresh on every run
+                fresh = _fresh(ctx, value, function)
+                if fresh is not None:
+                    return None, f'headers["{key}"]={fresh}', None
     return None, None, None
 
 
