@@ -485,3 +485,52 @@ def _is_none(value: cst.BaseExpression) -> bool:
 def short(code: str, limit: int = 60) -> str:
     code = " ".join(code.split())
     return code if len(code) <= limit else code[: limit - 3] + "..."
+
+
+def _new_instance(
+    ctx: FileContext, bindings: Bindings, node: cst.BaseExpression, function: FunctionInfo
+) -> bool:
+    """A constructor call (``Invoice(...)``), or a local bound to one."""
+    if isinstance(node, cst.Call):
+        name = ctx.qualify(node.func)
+        return bool(name) and name.rsplit(".", 1)[-1][:1].isupper()  # type: ignore[union-attr]
+    if isinstance(node, cst.Name):
+        found = bindings.receiver(cst.Attribute(node, cst.Name("x")), function)
+        binding = found[0] if found else None
+        return (
+            binding is not None
+            and binding.built
+            and binding.constructor.rsplit(".", 1)[-1][:1].isupper()
+        )
+    return False
+
+
+def adds_new_row(
+    ctx: FileContext, bindings: Bindings, node: cst.Call, function: FunctionInfo
+) -> bool:
+    """``session.add(Invoice(...))`` / ``add_all([Row(...), ...])``: an insert, not an update of
+    a row the job loaded."""
+    first = node.args[0].value if node.args and node.args[0].keyword is None else None
+    if isinstance(first, cst.List | cst.Tuple):
+        return any(_new_instance(ctx, bindings, e.value, function) for e in first.elements)
+    if isinstance(first, cst.ListComp | cst.GeneratorExp):
+        return _new_instance(ctx, bindings, first.elt, function)
+    return first is not None and _new_instance(ctx, bindings, first, function)
+
+
+def record_name(
+    ctx: FileContext, bindings: Bindings, match: Match, node: cst.Call, function: FunctionInfo
+) -> str | None:
+    """The model a database effect writes: ``OrderEvent`` in ``OrderEvent.objects.create``."""
+    name = ctx.qualify(node.func) or ""
+    if ".objects." in name:
+        return name.split(".objects.", 1)[0].rsplit(".", 1)[-1]
+    if match.receiver is not None and match.entry.needs != "commit":
+        return str(match.receiver.constructor).rsplit(".", 1)[-1]
+    first = node.args[0].value if node.args else None
+    if isinstance(first, cst.Call):
+        return (ctx.qualify(first.func) or "").rsplit(".", 1)[-1] or None
+    if isinstance(first, cst.Name):
+        found = bindings.receiver(cst.Attribute(first, cst.Name("x")), function)
+        return found[0].constructor.rsplit(".", 1)[-1] if found and found[0] else None
+    return None

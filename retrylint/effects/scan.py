@@ -30,7 +30,14 @@ import libcst as cst
 
 from retrylint.callgraph import INSTANCE_OF, _call_names
 from retrylint.context import FileContext, FunctionInfo
-from retrylint.effects.calls import Bindings, effect_of, match_call, short
+from retrylint.effects.calls import (
+    Bindings,
+    adds_new_row,
+    effect_of,
+    match_call,
+    record_name,
+    short,
+)
 from retrylint.effects.catalogue import Catalogue, load_side_effects
 from retrylint.effects.facts import EffectFacts, FunctionSteps, Handler, Region, Step
 from retrylint.frameworks import FactSink
@@ -344,7 +351,7 @@ class EffectScan:
         match = match_call(ctx, self.catalogue, bindings, node, function)
         insert = match is not None and match.effect and match.entry.needs == "commit"
         if insert and not (
-            _adds_new(ctx, bindings, node, function)
+            adds_new_row(ctx, bindings, node, function)
             and self._commits_later(ctx, order, function, match.receiver_text)  # type: ignore[union-attr]
         ):
             match = None
@@ -353,7 +360,7 @@ class EffectScan:
                 return Step(order, "network", where, text, raises=match.entry.raises, binds=binds)
             effect = effect_of(ctx, match, node, function)
             if effect.klass == "db" and effect.guard is None:
-                record = _record_name(ctx, bindings, match, node, function)
+                record = record_name(ctx, bindings, match, node, function)
                 if record and self.catalogue.per_run_words & set(_tokens(record)):
                     effect = replace(effect, guard=f"a record kept per run (`{record}`)")
             span = ctx.span(node)
@@ -559,53 +566,6 @@ def _target_names(target: cst.BaseExpression) -> list[str]:
     if isinstance(target, cst.Tuple | cst.List):
         return [name for element in target.elements for name in _target_names(element.value)]
     return []
-
-
-def _new_instance(
-    ctx: FileContext, bindings: Bindings, node: cst.BaseExpression, function: FunctionInfo
-) -> bool:
-    """A constructor call (``Invoice(...)``), or a local bound to one."""
-    if isinstance(node, cst.Call):
-        name = ctx.qualify(node.func)
-        return bool(name) and name.rsplit(".", 1)[-1][:1].isupper()  # type: ignore[union-attr]
-    if isinstance(node, cst.Name):
-        found = bindings.receiver(cst.Attribute(node, cst.Name("x")), function)
-        binding = found[0] if found else None
-        return (
-            binding is not None
-            and binding.built
-            and binding.constructor.rsplit(".", 1)[-1][:1].isupper()
-        )
-    return False
-
-
-def _adds_new(ctx: FileContext, bindings: Bindings, node: cst.Call, function: FunctionInfo) -> bool:
-    """``session.add(Invoice(...))`` / ``add_all([Row(...), ...])``: an insert, not an update of
-    a row the job loaded."""
-    first = node.args[0].value if node.args and node.args[0].keyword is None else None
-    if isinstance(first, cst.List | cst.Tuple):
-        return any(_new_instance(ctx, bindings, e.value, function) for e in first.elements)
-    if isinstance(first, cst.ListComp | cst.GeneratorExp):
-        return _new_instance(ctx, bindings, first.elt, function)
-    return first is not None and _new_instance(ctx, bindings, first, function)
-
-
-def _record_name(
-    ctx: FileContext, bindings: Bindings, match: Any, node: cst.Call, function: FunctionInfo
-) -> str | None:
-    """The model a database effect writes: ``OrderEvent`` in ``OrderEvent.objects.create``."""
-    name = ctx.qualify(node.func) or ""
-    if ".objects." in name:
-        return name.split(".objects.", 1)[0].rsplit(".", 1)[-1]
-    if match.receiver is not None and match.entry.needs != "commit":
-        return str(match.receiver.constructor).rsplit(".", 1)[-1]
-    first = node.args[0].value if node.args else None
-    if isinstance(first, cst.Call):
-        return (ctx.qualify(first.func) or "").rsplit(".", 1)[-1] or None
-    if isinstance(first, cst.Name):
-        found = bindings.receiver(cst.Attribute(first, cst.Name("x")), function)
-        return found[0].constructor.rsplit(".", 1)[-1] if found and found[0] else None
-    return None
 
 
 def _identifiers(code: str) -> list[str]:
