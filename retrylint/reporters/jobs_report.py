@@ -216,7 +216,7 @@ def _reach_text(job: Job, reach: JobReach) -> str:
     return f"from {count} job{'s' if count != 1 else ''}" if count else "no job"
 
 
-def _kinds_text(job: Job, effects: SideEffects) -> str:
+def side_effect_kinds(job: Job, effects: SideEffects) -> str:
     """``payment, email``: what the job would repeat if it ran twice."""
     kinds = dict.fromkeys(effect.kind for effect in _effects(job, effects))
     return ", ".join(kinds) or "-"
@@ -263,6 +263,6 @@ def jobs_table(jobs: list[Job], reach: JobReach) -> Table:
             value_text(job.time_limit.value) if job.time_limit else "-",
             str(len(job.call_sites)),
             _reach_text(job, reach),
-            _kinds_text(job, effects),
+            side_effect_kinds(job, effects),
         )
     return table

@@ -1,9 +1,9 @@
 """What an audit report says, computed once and rendered as HTML, Markdown or JSON.
 
 Everything is read from the job model (``Job``, its ``RetryPolicy`` with provenance, failure
-hooks, time limit, ``details``) and from ``Finding``s (``job``, ``jobs``, severity, span): no rule
-is special-cased, so a rule or a job field added later appears in the report by itself. Optional
-job facts (``details`` such as side effects) are shown when an adapter records them.
+hooks, time limit), from each job's side effects (the column appears when any job has one) and
+from ``Finding``s (``job``, ``jobs``, severity, span): no rule is special-cased, so a rule or a
+job field added later appears in the report by itself.
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from retrylint.catalog import Catalog, Rule
+from retrylint.effects.jobs import project_effects
 from retrylint.findings import SEVERITY_ORDER, Finding
 from retrylint.model import UNBOUNDED, Delay, Job, Marker, Sourced
 from retrylint.policy_math import format_duration, retry_window
 from retrylint.reach import QUEUE_FRAMEWORKS, JobReach
 from retrylint.reporters import display_path, mask
 from retrylint.reporters.audit import grading
-from retrylint.reporters.jobs_report import seconds_text, value_text
+from retrylint.reporters.jobs_report import seconds_text, side_effect_kinds, value_text
 from retrylint.spans import SourceFiles
 
 SEVERITIES = ("high", "medium", "low")
@@ -32,8 +33,6 @@ FAMILIES = {
     "RL5": "secrets",
     "RL6": "visibility and limits",
 }
-# ``Job.details`` keys shown in the inventory when an adapter records them: (key, column title).
-OPTIONAL_DETAILS = (("side_effects", "side effects"),)
 FRAME_LINES = 8  # a code frame shows at most this many of a finding's lines
 
 
@@ -277,25 +276,10 @@ def _time_limit(job: Job) -> Cell:
     return _cell(limit, text)
 
 
-def _detail_text(value: Any) -> str:
-    """A ``Job.details`` value in words, whatever its shape (strings, records, tuples)."""
-    if isinstance(value, str | int | float):
-        return str(value)
-    if isinstance(value, tuple | list | set | frozenset):
-        return ", ".join(_detail_text(item) for item in value) or "none"
-    for attribute in ("describe", "name", "kind", "target", "call"):
-        part = getattr(value, attribute, None)
-        if callable(part):
-            part = part()
-        if isinstance(part, str):
-            return part
-    return str(value)
-
-
 NOT_APPLICABLE = Cell("—")  # a retry setting of a job that does not retry
 
 
-def policy_cells(job: Job, columns: tuple[tuple[str, str], ...]) -> dict[str, Cell]:
+def policy_cells(job: Job) -> dict[str, Cell]:
     policy = job.policy
     retries = policy.retries.value is not False
     cells = {
@@ -308,10 +292,6 @@ def policy_cells(job: Job, columns: tuple[tuple[str, str], ...]) -> dict[str, Ce
         "time_limit": _time_limit(job),
         "redelivery": _cell(policy.redelivery, _yes_no(policy.redelivery.value)),
     }
-    for key, _ in columns:
-        if key not in cells:
-            value = job.detail(key)
-            cells[key] = Cell(_detail_text(value) if value is not None else "-")
     return cells
 
 
@@ -371,7 +351,7 @@ def build_audit(
     sources: SourceFiles,
 ) -> Audit:
     """The audit of one run."""
-    columns = (
+    columns: tuple[tuple[str, str], ...] = (
         ("attempts", "attempts"),
         ("backoff", "backoff"),
         ("jitter", "jitter"),
@@ -380,12 +360,11 @@ def build_audit(
         ("hooks", "failure hooks"),
         ("time_limit", "time limit"),
         ("redelivery", "redelivery"),
-        *(
-            (key, title)
-            for key, title in OPTIONAL_DETAILS
-            if any(job.detail(key) is not None for job in jobs)
-        ),
     )
+    effects = project_effects(reach.graph.index, tuple(jobs), reach)
+    kinds = {job.qualname: side_effect_kinds(job, effects) for job in jobs}
+    if any(text != "-" for text in kinds.values()):
+        columns = (*columns, ("side_effects", "side effects"))
     entries: dict[str, JobEntry] = {}
     for index, job in enumerate(jobs):
         if job.qualname in entries:
@@ -408,7 +387,7 @@ def build_audit(
             queue_job=queue_job,
             score=job_score,
             grade=grading.letter(job_score),
-            cells=policy_cells(job, columns),
+            cells={**policy_cells(job), "side_effects": Cell(kinds[job.qualname])},
             window=_window(job),
             finding_count=len(own),
             reached_from=reached_from,

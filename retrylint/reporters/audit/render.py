@@ -17,11 +17,12 @@ from typing import Any
 import jinja2
 
 from retrylint import __version__
+from retrylint.effects.jobs import SideEffects, project_effects
 from retrylint.explain import FRAMEWORK_DISPLAY_NAMES
 from retrylint.policy_math import format_duration
 from retrylint.reach import JobReach
 from retrylint.reporters.audit import charts
-from retrylint.reporters.audit.model import OPTIONAL_DETAILS, Audit, FindingEntry, JobEntry
+from retrylint.reporters.audit.model import Audit, FindingEntry, JobEntry
 from retrylint.reporters.jobs_report import job_to_json
 from retrylint.reporters.json_report import finding_to_json
 
@@ -128,19 +129,18 @@ def _window_json(entry: JobEntry) -> float | str | None:
     return window.seconds if window.seconds is not None else "unknown"
 
 
-def _job_json(entry: JobEntry, reach: JobReach) -> dict[str, Any]:
-    optional = {key for key, _ in OPTIONAL_DETAILS}
+def _job_json(entry: JobEntry, reach: JobReach, effects: SideEffects) -> dict[str, Any]:
     return {
-        **job_to_json(entry.job, reach),
+        **job_to_json(entry.job, reach, effects),
         "grade": entry.grade,
         "score": entry.score,
         "retry_window": _window_json(entry),
         "findings": entry.finding_count,
-        "details": {key: cell.text for key, cell in entry.cells.items() if key in optional},
     }
 
 
 def render_json(audit: Audit, reach: JobReach) -> str:
+    effects = project_effects(reach.graph.index, tuple(entry.job for entry in audit.jobs), reach)
     document = {
         "version": __version__,
         "paths": list(audit.paths),
@@ -157,7 +157,7 @@ def render_json(audit: Audit, reach: JobReach) -> str:
             "formula": audit.formula,
             "max_retry_window": audit.max_retry_window,
         },
-        "jobs": [_job_json(entry, reach) for entry in audit.jobs],
+        "jobs": [_job_json(entry, reach, effects) for entry in audit.jobs],
         "findings": [_finding_json(entry) for entry in audit.fix_first],
         "errors": [{"path": path, "message": message} for path, message in audit.errors],
     }
