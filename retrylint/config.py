@@ -460,6 +460,19 @@ def _side_effect_packs(value: object, key: str, file: Path, root: Path) -> tuple
     return packs
 
 
+def _secret_packs(value: object, key: str, file: Path, root: Path) -> tuple[Path, ...]:
+    """Secret-name packs, validated now so a typo stops the run here, naming the pack."""
+    from retrylint.secrets.packs import PackError, validate_pack
+
+    packs = _packs(value, key, file, root)
+    for pack in packs:
+        try:
+            validate_pack(pack)
+        except PackError as error:
+            raise _error(file, f"{key!r}: {error}") from error
+    return packs
+
+
 _PARSERS: dict[str, tuple[str, Callable[[Any, str, Path, Path], Any]]] = {
     "select": ("select", _selectors),
     "extend-select": ("extend_select", _selectors),
@@ -480,7 +493,7 @@ _PARSERS: dict[str, tuple[str, Callable[[Any, str, Path, Path], Any]]] = {
     "max-attempts-risky": ("max_attempts_risky", _positive_int),
     "per-item-isolation": ("per_item_isolation", _flag),
     "extra-side-effects": ("side_effect_packs", _side_effect_packs),
-    "extra-secret-names": ("secret_name_packs", _packs),
+    "extra-secret-names": ("secret_name_packs", _secret_packs),
     "extra-permanent-errors": ("permanent_error_packs", _packs),
 }
 

@@ -85,7 +85,7 @@ def test_explicit_config_that_does_not_exist(tmp_path: Path) -> None:
 
 def test_every_key(tmp_path: Path) -> None:
     for name in ("effects.yaml", "secrets.yaml", "errors.yaml"):
-        write(tmp_path / "packs" / name, "[]\n")
+        write(tmp_path / "packs" / name, "{}\n" if name == "secrets.yaml" else "[]\n")
     write(
         tmp_path / "retrylint.toml",
         """
