@@ -138,8 +138,11 @@ def _is_self_attribute(target: cst.BaseExpression) -> bool:
     )
 
 
-def _call_names(ctx: FileContext, call: cst.Call, bound: dict[str, str]) -> Iterator[str]:
-    """The called name, then arguments naming a function (``pool.submit(refresh, key)``)."""
+def called_name(
+    ctx: FileContext, call: cst.Call, bound: dict[str, str] | None = None
+) -> str | None:
+    """The name a call is recorded under (``$.notify``, ``self.flush``, ``shop.Client().send``),
+    as ``CallGraph.resolve`` takes it; ``bound`` maps locals to the callee they were bound to."""
     func = call.func
     if (
         isinstance(func, cst.Attribute)
@@ -147,14 +150,22 @@ def _call_names(ctx: FileContext, call: cst.Call, bound: dict[str, str]) -> Iter
         and isinstance(func.value.func, cst.Name)
         and func.value.func.value == "super"
     ):
-        yield f"{SUPER}.{func.attr.value}"
-    elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call):
+        return f"{SUPER}.{func.attr.value}"
+    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call):
         callee = ctx.qualify(func.value.func)  # Client(...).send()
-        if callee is not None:
-            yield f"{callee}{INSTANCE_OF}{func.attr.value}"
-    elif (name := ctx.qualify(func)) is not None:
-        head, dot, rest = name.partition(".")
-        yield f"{bound[head]}{INSTANCE_OF}{rest}" if dot and head in bound else name
+        return None if callee is None else f"{callee}{INSTANCE_OF}{func.attr.value}"
+    name = ctx.qualify(func)
+    if name is None:
+        return None
+    head, dot, rest = name.partition(".")
+    return f"{bound[head]}{INSTANCE_OF}{rest}" if bound and dot and head in bound else name
+
+
+def _call_names(ctx: FileContext, call: cst.Call, bound: dict[str, str]) -> Iterator[str]:
+    """The called name, then arguments naming a function (``pool.submit(refresh, key)``)."""
+    name = called_name(ctx, call, bound)
+    if name is not None:
+        yield name
     for arg in call.args:
         if isinstance(arg.value, cst.Name | cst.Attribute):
             name = ctx.qualify(arg.value)
@@ -163,19 +174,25 @@ def _call_names(ctx: FileContext, call: cst.Call, bound: dict[str, str]) -> Iter
 
 
 def _def_lines(ctx: FileContext) -> dict[int, int]:
-    """Line of each function's ``def``, matching ``def`` lines to functions in source order."""
+    """Line of each function's ``def``."""
     starts = ctx.line_starts()
+    return {key: bisect.bisect_right(starts, offset) for key, offset in def_offsets(ctx).items()}
+
+
+def def_offsets(ctx: FileContext) -> dict[int, int]:
+    """Offset in the source of each function's name in its ``def`` (keyed by ``id`` of its
+    FunctionInfo), matching ``def`` lines to functions in source order."""
     matches = [(m.group(1), m.start(1)) for m in _DEF.finditer(ctx.source)]
-    lines: dict[int, int] = {}
+    offsets: dict[int, int] = {}
     position = 0
     for function in ctx.functions:  # in source order, as the single walk met them
         for at in range(position, len(matches)):
             name, offset = matches[at]
             if name == function.name:
-                lines[id(function)] = bisect.bisect_right(starts, offset)
+                offsets[id(function)] = offset
                 position = at + 1
                 break
-    return lines
+    return offsets
 
 
 # -- the project half -----------------------------------------------------------------------------
@@ -235,7 +252,7 @@ class CallGraph:
         if found is None:
             seen: dict[tuple[str, str], FunctionRef] = {}
             for name in caller.fact.calls:
-                for ref in self._resolve(caller, name):
+                for ref in self.resolve(caller, name):
                     seen.setdefault((ref.path, ref.fact.qualname), ref)
             seen.pop(key, None)
             found = self._edges[key] = tuple(seen.values())

@@ -16,13 +16,16 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from retrylint.model import UNKNOWN, Span
 from retrylint.values import CallValue, DictValue, LambdaValue, Located, OpValue, Ref, Value
+
+if TYPE_CHECKING:
+    from retrylint.config import Config
 
 SELF_MODULE = "$"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -100,10 +103,13 @@ NodeHandler = Callable[[cst.CSTNode, "FileContext"], None]
 class FileContext:
     """The parsed file plus its one-pass index; what adapters and per-file checks receive."""
 
-    def __init__(self, path: str, source: str, module: cst.Module) -> None:
+    def __init__(
+        self, path: str, source: str, module: cst.Module, config: Config | None = None
+    ) -> None:
         self.path = path
         self.source = source
         self.module = module
+        self.config = config  # the run's settings (knowledge packs); None: the defaults
         self.imports: dict[str, str] = {}  # local name -> qualified target
         self.star_imports: list[str] = []  # modules of `from X import *` (module level)
         self.import_statements: list[cst.SimpleStatementLine] = []  # module-level import lines
@@ -557,8 +563,12 @@ def _dotted(node: cst.BaseExpression) -> str:
 
 
 def build_context(
-    path: str, source: str, module: cst.Module, handlers: dict[type, list[NodeHandler]]
+    path: str,
+    source: str,
+    module: cst.Module,
+    handlers: dict[type, list[NodeHandler]],
+    config: Config | None = None,
 ) -> FileContext:
-    context = FileContext(path, source, module)
+    context = FileContext(path, source, module, config)
     Collector(context, handlers).run(module)
     return context

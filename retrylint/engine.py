@@ -190,7 +190,7 @@ def _analyse_module(
             handlers.setdefault(node_type, []).append(guard.wrap(code, handler))
     for node_type, handler in effects.handlers().items():
         handlers.setdefault(node_type, []).append(guard.wrap("the side-effect scan", handler))
-    ctx = build_context(path, source.text, module, handlers)  # type: ignore[arg-type]
+    ctx = build_context(path, source.text, module, handlers, settings.config)  # type: ignore[arg-type]
     sink = FactSink()
     for adapter in adapter_modules():
         name = f"the {adapter.__name__.rsplit('.', 1)[-1]} adapter"
@@ -199,6 +199,8 @@ def _analyse_module(
     findings: list[Finding] = []
     for code, check in file_checks:
         findings.extend(guard.run(code, check.findings, ctx) or ())
+        if hasattr(check, "facts"):  # what its project phase needs from this file
+            sink.data.extend(guard.run(code, check.facts, ctx) or ())
     comments = scan_comments(source.text)
     constants: list[tuple[str, Value]] = []
     for name, expression in ctx.constants.items():

@@ -6,7 +6,10 @@ A rule module provides one or both of:
   must, the project index). Most rules are this kind: they decide on a job's effective policy,
   which needs every file's facts.
 - ``FileCheck``: a class instantiated per file, with ``handlers()`` (node type -> callback, run
-  during the engine's single walk) and ``findings(ctx)``, for rules about code shape.
+  during the engine's single walk) and ``findings(ctx)``, for rules about code shape. It may
+  also provide ``facts(ctx)``: ``(key, value)`` pairs kept in the file's ``FileFacts.data`` for
+  its ``check_project`` (what one file says that only the project can judge: RL501 records the
+  calls that pass a secret, the project phase knows which of them enqueue a job).
 
 A per-file check about job code (a swallowed error in a helper a task calls) cannot know in its
 file whether a job reaches the code: it reports with ``job_code_finding``, which records the
