@@ -60,6 +60,11 @@ BY_ARGUMENT_METHODS = frozenset(
 )
 # enqueue_in / enqueue_at take the time first, the function second.
 _FUNCTION_ARGUMENT = {"enqueue_in": 1, "enqueue_at": 1}
+# Module-level functions that name a job by its registered name: ``signature("shop.tasks.x")``.
+BY_NAME_FUNCTIONS = {
+    "celery.signature": ("signature", "celery"),
+    "celery.subtask": ("signature", "celery"),
+}
 
 
 def extract(ctx: FileContext, sink: FactSink) -> None:
@@ -67,12 +72,19 @@ def extract(ctx: FileContext, sink: FactSink) -> None:
         node = info.node
         invocation = invoked(ctx, node)  # positions come from node
         func, arguments = invocation.func, invocation.args
-        if not isinstance(func, cst.Attribute):
+        receiver: str | None
+        if isinstance(func, cst.Name):
+            by_name = BY_NAME_FUNCTIONS.get(ctx.qualify(func) or "")
+            if by_name is None:
+                continue
+            method, receiver = by_name
+        elif isinstance(func, cst.Attribute):
+            method = func.attr.value
+            if method not in JOB_METHODS and method not in BY_ARGUMENT_METHODS:
+                continue
+            receiver = ctx.qualify(func.value)
+        else:
             continue
-        method = func.attr.value
-        if method not in JOB_METHODS and method not in BY_ARGUMENT_METHODS:
-            continue
-        receiver = ctx.qualify(func.value)
         args = positional_args(ctx, invocation)
         target = _argument_target(method, arguments, ctx)
         if target is None:
