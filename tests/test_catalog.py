@@ -57,6 +57,7 @@ EXPECTED_OPTIONS = {
     "RL304": ("extra-permanent-errors",),
     "RL401": ("extra-side-effects", "job-reach-depth"),
     "RL402": ("extra-side-effects", "job-reach-depth"),
+    "RL501": ("extra-secret-names",),
     "RL502": ("extra-secret-names",),
 }
 
