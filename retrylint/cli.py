@@ -112,6 +112,9 @@ def _open_session(
     files = [str(p) for p in discovery.files] if discovery else []
     errors = [(str(p), m) for p, m in discovery.errors] if discovery else []
     out_of_scope = discovery.out_of_scope if discovery else 0
+    from retrylint.reporters import mask_secrets_named_in
+
+    mask_secrets_named_in(config.secret_name_packs)
     return Session(config, catalog, selected, files, errors, out_of_scope)
 
 
@@ -350,9 +353,11 @@ def _apply_fixes(
     for path, why in outcome.dropped:
         notes.append(f"warning: {display_path(path)}: {why}")
     if diff:
+        from retrylint.reporters import mask
+
         text = outcome.diff(display_path)
-        if text:
-            click.echo(text, nl=False)
+        if text:  # it quotes the code around each change: masked like any other output
+            click.echo(mask(text), nl=False)
         return b"changed" if text else None
     changed = set(outcome.changed_paths())
     before = sum(1 for f in result.findings if f.path in changed)

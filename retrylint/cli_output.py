@@ -90,7 +90,11 @@ def report(
     root: Path,
     sources: SourceFiles,
 ) -> None:
+    from retrylint.reporters import mask, mask_findings
     from retrylint.reporters.formats import MACHINE_FORMATS, render_machine
+
+    result.findings, errors = mask_findings(result.findings, errors)  # every format: masked
+    notes = [mask(note) for note in notes]
 
     if output_format in MACHINE_FORMATS:
         document = render_machine(

@@ -37,7 +37,7 @@ from retrylint import __version__
 from retrylint.effects.jobs import SideEffects, is_root, project_effects
 from retrylint.model import Delay, FailureHook, Job, Marker, RetryPolicy, Sourced
 from retrylint.reach import QUEUE_FRAMEWORKS, JobReach
-from retrylint.reporters import display_path, mask
+from retrylint.reporters import display_path, mask, mask_document
 
 
 def _plain(value: Any) -> Any:
@@ -167,7 +167,7 @@ def render_jobs_json(jobs: list[Job], reach: JobReach) -> str:
         "version": __version__,
         "jobs": [job_to_json(job, reach, effects) for job in jobs],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False)
+    return json.dumps(mask_document(document), indent=2, ensure_ascii=False)
 
 
 def seconds_text(value: float | None) -> str:
@@ -251,7 +251,7 @@ def jobs_table(jobs: list[Job], reach: JobReach) -> Table:
             attempts += f" (worst of {len(job.policies)} sites)"
         elif job.policies:
             attempts += f" (+{len(job.policies)} site overrides)"
-        table.add_row(
+        cells = (
             job.framework,
             job.name if "#" in job.name else (job.function or job.name),  # loops: fn#loop@line
             f"{display_path(job.path)}:{job.span.line}",
@@ -265,4 +265,5 @@ def jobs_table(jobs: list[Job], reach: JobReach) -> Table:
             _reach_text(job, reach),
             side_effect_kinds(job, effects),
         )
+        table.add_row(*(mask(cell) for cell in cells))
     return table

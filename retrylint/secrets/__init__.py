@@ -8,4 +8,5 @@
 - ``sinks``: which calls write to a log, to stdout or into an exception message;
   ``exceptions``: which arguments of a project exception class reach its message.
 - ``scan``: the per-file pass the three rules share (computed once per file).
+- ``masking``: secret literals in retrylint's own output are never shown in full.
 """
