@@ -22,8 +22,9 @@ MODULES = (
 )
 
 
-def test_mask_is_the_identity_until_secret_masking_extends_it() -> None:
-    assert reporters.mask("api_key = 'sk_live_123'") == "api_key = 'sk_live_123'"
+def test_mask_hides_secret_literals_and_leaves_other_text_alone() -> None:
+    assert reporters.mask("api_key = 'sk_live_51Habcdef'") == "api_key = 'sk_l***'"
+    assert reporters.mask("retries = 'five'") == "retries = 'five'"
 
 
 @pytest.fixture
