@@ -67,3 +67,21 @@ def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copytree(FIXTURES / "celery_shop", project)
     monkeypatch.chdir(project)
     return project
+
+
+def write_files(folder: Path, files: dict[str, str]) -> None:
+    """Write ``files`` (relative path: source, dedented) under ``folder``."""
+    import textwrap
+
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+
+
+def analysed_jobs(folder: Path, files: dict[str, str]) -> list:
+    """The jobs of a project made of ``files``, written under ``folder``; it must analyse cleanly."""
+    write_files(folder, files)
+    result = analyse_project(folder)
+    assert not result.errors, result.errors
+    return result.jobs

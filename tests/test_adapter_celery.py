@@ -12,7 +12,7 @@ from retrylint.engine import AnalysisSettings, analyse_source
 from retrylint.facts import FileFacts
 from retrylint.frameworks.celery import RetryCall
 from retrylint.model import UNBOUNDED, UNKNOWN, Job
-from tests.conftest import analyse_project
+from tests.conftest import analysed_jobs
 
 APP = """
 from celery import Celery
@@ -23,13 +23,7 @@ app = Celery("proj")
 
 def project(tmp_path: Path, files: dict[str, str]) -> dict[str, Job]:
     """Write ``files`` under tmp_path, analyse it as one project, return Celery jobs by name."""
-    for name, text in files.items():
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    result = analyse_project(tmp_path)
-    assert not result.errors, result.errors
-    return {job.name: job for job in result.jobs if job.framework == "celery"}
+    return {job.name: job for job in analysed_jobs(tmp_path, files) if job.framework == "celery"}
 
 
 def facts(text: str, path: str = "mod.py") -> FileFacts:

@@ -10,18 +10,12 @@ from retrylint.config import Config
 from retrylint.engine import AnalysisSettings, analyse_source
 from retrylint.model import UNBOUNDED, UNKNOWN, Job
 from retrylint.values import Ref
-from tests.conftest import analyse_project
+from tests.conftest import analysed_jobs
 
 
 def project(tmp_path: Path, files: dict[str, str]) -> dict[str, Job]:
     """Write ``files`` under tmp_path, analyse it as one project, return Dramatiq jobs by name."""
-    for name, text in files.items():
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    result = analyse_project(tmp_path)
-    assert not result.errors, result.errors
-    return {job.name: job for job in result.jobs if job.framework == "dramatiq"}
+    return {job.name: job for job in analysed_jobs(tmp_path, files) if job.framework == "dramatiq"}
 
 
 def actors(tmp_path: Path, body: str, broker: str | None = None) -> dict[str, Job]:

@@ -14,7 +14,7 @@ import pytest
 from retrylint.facts import CallShape
 from retrylint.model import UNBOUNDED, UNKNOWN, Delay, Job
 from retrylint.values import Located
-from tests.conftest import analyse_project
+from tests.conftest import analyse_project, analysed_jobs
 
 
 def analyse(tmp_path: Path, source: str, name: str = "jobs.py", **others: str) -> dict[str, Job]:
@@ -1227,13 +1227,7 @@ def local_use():
 
 def project_jobs(tmp_path: Path, files: dict[str, str]) -> dict[str, Job]:
     """Jobs of a project made of ``files`` (relative path: source), by qualname."""
-    for name, text in files.items():
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    result = analyse_project(tmp_path)
-    assert not result.errors, result.errors
-    return {job.qualname: job for job in result.jobs}
+    return {job.qualname: job for job in analysed_jobs(tmp_path, files)}
 
 
 BILLING_MODULE = """

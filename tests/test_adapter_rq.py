@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from retrylint.model import UNKNOWN, Job, Span
-from tests.conftest import analyse_project
+from tests.conftest import analyse_project, analysed_jobs
 
 QUEUES = """
 from redis import Redis
@@ -1089,11 +1089,7 @@ def test_partial_enqueue_in_a_wrapper_reached_through_a_star_reexport(tmp_path: 
                     return Job.enqueue(cls.handle)
             """,
     }
-    for name, text in files.items():
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    jobs = [j for j in analyse_project(tmp_path).jobs if j.framework == "rq"]
+    jobs = [j for j in analysed_jobs(tmp_path, files) if j.framework == "rq"]
     assert [j.qualname for j in jobs] == ["app.runner.Runner.handle"]  # not the parameter `func`
     (site,) = jobs[0].call_sites
     assert site.method == "enqueue (enqueued through core.models.jobs.Job.enqueue)"

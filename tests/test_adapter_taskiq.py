@@ -3,22 +3,15 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 from retrylint.model import UNKNOWN, Job
-from tests.conftest import analyse_project
+from tests.conftest import analysed_jobs
 
 
 def project(tmp_path: Path, files: dict[str, str]) -> dict[str, Job]:
     """Write ``files`` under tmp_path, analyse it as one project, return taskiq jobs by name."""
-    for name, text in files.items():
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    result = analyse_project(tmp_path)
-    assert not result.errors, result.errors
-    return {job.name: job for job in result.jobs if job.framework == "taskiq"}
+    return {job.name: job for job in analysed_jobs(tmp_path, files) if job.framework == "taskiq"}
 
 
 def with_broker(tmp_path: Path, broker: str, tasks: str) -> dict[str, Job]:
