@@ -66,10 +66,7 @@ def _own_failure(effect: JobEffect, points: RetryPoints) -> str | None:
     why = points.own(effect)
     if why is None:
         return None
-    return (
-        f"{why}: a failure of the call itself, such as a timeout after the provider acted, "
-        f"is retried, {attempts_words(effect.job)}"
-    )
+    return f"{why}, {attempts_words(effect.job)}"
 
 
 def subject(effect: JobEffect) -> str:

@@ -124,7 +124,8 @@ class RetryPoints:
         return self.effects.index
 
     def own(self, effect: JobEffect) -> str | None:
-        """Why a failure of the effect's own call is retried (it may have taken effect)."""
+        """Why a failure of the effect's own call is retried (it may have taken effect), worded
+        after what the retry sees: the call's exception, or a failed result it returned."""
         step = effect.step
         if step.effect is None or step.effect.klass == "db" or not _retries(effect.job):
             return None
@@ -137,11 +138,19 @@ class RetryPoints:
         why = self._reaches_retry(
             effect.job, path, len(path) - 1, effect.place, effect.function, step, failure
         )
-        return why or self._result_checked(effect)
+        if why is not None:
+            return (
+                f"{why}: a failure of the call itself, such as a timeout after the provider "
+                "acted, is retried"
+            )
+        return self._result_checked(effect)
 
     def _result_checked(self, effect: JobEffect) -> str | None:
         """A failure of the effect turned into a result, and a later step that reads the result
-        retries the job (``if response.status == FAILED: self.retry()``)."""
+        retries the job (``if response.status == FAILED: self.retry()``). What is retried is a
+        failed result (an error status, an exception caught into an empty result), not every
+        failure of the call: a webhook sender that retries on a 5xx but gives up on a timeout
+        repeats the request only after the receiver answered."""
         job, path = effect.job, effect.path
         starts = [(len(path) - 1, effect.place, effect.function, effect.step)]
         for position in range(len(path) - 1, 0, -1):
@@ -162,7 +171,10 @@ class RetryPoints:
                     continue
                 why = self._reaches_retry(job, path, position, place, function, step, failure)
                 if why is not None:
-                    return f"`{step.text}` on its result"
+                    return (
+                        f"`{step.text}` on its result: a failed result of the call, which may "
+                        "come after the provider acted, is retried"
+                    )
         return None
 
     def after(self, effect: JobEffect) -> RetryPoint | None:
