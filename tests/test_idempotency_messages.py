@@ -68,3 +68,24 @@ def test_an_escaping_failure_is_said_to_retry_a_timeout(tmp_path: Path) -> None:
     )
     message = found[9]
     assert "a failure of the call itself, such as a timeout after the provider acted" in message
+
+
+def test_an_http_write_is_offered_a_record_besides_a_header(tmp_path: Path) -> None:
+    found = rl401_messages(
+        tmp_path,
+        """\
+        import httpx
+        from celery import Celery
+
+        app = Celery("alerts")
+        client = httpx.Client(base_url="https://chat.example.com/api")
+
+
+        @app.task(autoretry_for=(httpx.HTTPError,), max_retries=2)
+        def post_alert(channel, text):
+            client.post("/chat.postMessage", json={"channel": channel, "text": text})
+        """,
+    )
+    message = found[10]
+    assert "pass an Idempotency-Key header derived from a stable id" in message
+    assert "if the receiver honours one, or record that it was done" in message

@@ -33,6 +33,8 @@ from retrylint.effects.jobs import (
 from retrylint.effects.retries import RetryPoints
 from retrylint.findings import Finding
 
+_RECORD = "record that it was done (a state field, a cache.add marker) and return early when it was"
+
 
 def check_project(project: Project) -> Iterator[Finding]:
     effects = project_effects(project.index, project.jobs, project.reach)
@@ -96,9 +98,12 @@ def remedy(effect: JobEffect) -> str:
     if effect.enqueued is not None:
         return f"make `{effect.enqueued.name}` idempotent, or record progress before enqueueing it"
     if found is not None and found.offers is not None:
-        return f"pass {found.offers} derived from a stable id (the business object's, or the job's)"
+        text = f"pass {found.offers} derived from a stable id (the business object's, or the job's)"
+        if effect.klass == "http":
+            # A header only helps where the receiver honours it (Slack's Web API, for one,
+            # ignores it): the other remedy is the job's own record.
+            text += f", if the receiver honours one, or {_RECORD}"
+        return text
     if effect.klass == "db":
         return "use get_or_create / update_or_create, or ignore_conflicts on a unique constraint"
-    return (
-        "record that it was done (a state field, a cache.add marker) and return early when it was"
-    )
+    return _RECORD
