@@ -55,14 +55,18 @@ class ModuleFacts:
 def module_name_for(path: Path) -> tuple[str, bool]:
     """(dotted module name, is a package ``__init__``) from the folder layout.
 
-    Walks up while the folder holds an ``__init__.py``; the first folder without one is the
-    import root (a project root, ``src/``, a scripts folder).
+    Walks up while the folder holds an ``__init__.py``, or its parent does: a folder without one
+    inside a package is a namespace package (``shop/tasks/`` with no ``__init__.py`` imports as
+    ``shop.tasks``, and callers import its jobs by that name). The first folder where neither
+    holds one is the import root (a project root, ``src/``, a scripts folder).
     """
     absolute = path.resolve() if path.exists() else path.absolute()
     parts = [absolute.stem]
     is_package = absolute.name == "__init__.py"
     folder = absolute.parent
-    while (folder / "__init__.py").is_file() and folder.parent != folder:
+    while folder.parent != folder and (
+        (folder / "__init__.py").is_file() or (folder.parent / "__init__.py").is_file()
+    ):
         parts.append(folder.name)
         folder = folder.parent
     parts.reverse()
