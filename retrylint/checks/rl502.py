@@ -23,6 +23,7 @@ from retrylint.findings import Finding
 from retrylint.model import Span
 from retrylint.project import ModuleFacts
 from retrylint.secrets.exceptions import MessageParameters, message_parameters
+from retrylint.secrets.guards import development_only
 from retrylint.secrets.names import CATEGORIES
 from retrylint.secrets.scan import Clue, LoggedParameters, SecretArgument, SecretCall, scan_of
 from retrylint.secrets.values import Evidence
@@ -56,20 +57,29 @@ class FileSecrets:
 
 
 class FileCheck:
-    """Sinks of one file; the raises are collected during the walk (the index has no raises)."""
+    """Sinks of one file; the raises and the development-only branches are collected during the
+    walk (the index has neither)."""
 
     def __init__(self) -> None:
         self.raises: list[tuple[cst.Raise, FunctionInfo | None]] = []
+        self.development_branches: list[cst.BaseSuite] = []
 
     def handlers(self) -> dict[type, Callable[[Any, FileContext], None]]:
-        return {cst.Raise: self._raise}
+        return {cst.Raise: self._raise, cst.If: self._if}
 
     def _raise(self, node: cst.Raise, ctx: FileContext) -> None:
         self.raises.append((node, ctx.enclosing[-1] if ctx.enclosing else None))
 
+    def _if(self, node: cst.If, ctx: FileContext) -> None:
+        if development_only(node.test):
+            self.development_branches.append(node.body)
+
     def findings(self, ctx: FileContext) -> Iterator[Finding]:
         scan = scan_of(ctx)
+        development = [ctx.span(body) for body in self.development_branches]
         for sink in scan.sink_calls:
+            if development and _inside(ctx.span(sink.call), development):
+                continue
             for _, evidence in scan.written_secrets(sink):
                 clue = scan.clue(_strongest(evidence))
                 message = _message(clue, sink.kind, sink.shown)
@@ -102,6 +112,11 @@ class FileCheck:
                     ctx.span(evidence[0].node),
                     scan.clue(_strongest(evidence)),
                 )
+
+
+def _inside(span: Span, branches: list[Span]) -> bool:
+    """Whether ``span`` lies within one of ``branches`` (line ranges: a branch is whole lines)."""
+    return any(b.line <= span.line and span.end_line <= b.end_line for b in branches)
 
 
 def _strongest(evidence: list[Evidence]) -> Evidence:
