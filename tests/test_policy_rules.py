@@ -235,6 +235,15 @@ class TestRL201Load:
     def test_waiting_for_a_state_is_left_alone(self, retry_on: tuple[str, ...]) -> None:
         assert rl201_finding(4, Delay("constant", 1.0), retry_on=retry_on) is None
 
+    def test_queueing_for_a_concurrency_slot_is_left_alone(self) -> None:
+        """Admission control (a limit the job checks itself) is a queue, not a failure."""
+        retry_on = ("builds.errors.BuildMaxConcurrencyError",)
+        assert rl201_finding(26, Delay("constant", 300.0), retry_on=retry_on) is None
+        mixed = (*retry_on, "requests.ConnectionError")
+        assert rl201_finding(26, Delay("constant", 300.0), retry_on=mixed) is not None
+        forever = rl201_finding(UNBOUNDED, Delay("constant", 300.0), retry_on=retry_on)
+        assert forever is not None and forever.severity == "high"
+
     def test_a_long_wait_for_a_state_is_low(self) -> None:
         finding = rl201_finding(21, Delay("constant", 1.0), retry_on=("ResourceNotFound",))
         assert finding.severity == "low"

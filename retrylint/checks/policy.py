@@ -169,12 +169,30 @@ def waits_out_a_conflict(retry_on: object) -> bool:
     True when it retries on a condition only (no exception: ``if not row: raise self.retry()``)
     or only on conflicts and missing rows (``IntegrityError``, ``DoesNotExist``).
     """
-    if not isinstance(retry_on, tuple):
-        return False
-    return all(
-        any(word in name.rsplit(".", 1)[-1].lower() for word in _CONFLICT_WORDS)
-        for name in retry_on
+    return isinstance(retry_on, tuple) and _every_name_says(retry_on, _CONFLICT_WORDS)
+
+
+# Words in exception names that say the job hit a concurrency limit it checks itself (admission
+# control: "too many builds running for this project"): it waits for a slot, not for a recovery.
+_ADMISSION_WORDS = ("concurrency", "concurrent")
+
+
+def waits_for_a_slot(retry_on: object) -> bool:
+    """Whether a job retries only because a concurrency limit turned it away for now.
+
+    Its steady pace is a queue for a slot: growing waits would only leave slots idle, and the
+    check it repeats (a count of running work) stresses nobody.
+    """
+    return (
+        isinstance(retry_on, tuple)
+        and bool(retry_on)
+        and _every_name_says(retry_on, _ADMISSION_WORDS)
     )
+
+
+def _every_name_says(names: tuple[str, ...], words: tuple[str, ...]) -> bool:
+    """Whether each exception's own name (its last dotted part) holds one of ``words``."""
+    return all(any(word in name.rsplit(".", 1)[-1].lower() for word in words) for name in names)
 
 
 def may_be_transient(retry_on: object) -> bool:

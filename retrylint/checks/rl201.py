@@ -11,8 +11,10 @@ Severity follows the load the policy puts on a struggling dependency, from its n
 Waiting for a state rather than a dependency (a retry on a condition, a conflict, a row that is
 not there yet) overloads nobody: a short race wait (three retries or fewer) is not reported; a
 longer one is, low, because its attempts are spent within a fixed time that a backlog can
-outlast. Polls are not reported (a steady cadence is their point; forever is RL101's). Contention
-for a lock is reported, low: the harm there is lockstep, not load.
+outlast. Polls are not reported (a steady cadence is their point; forever is RL101's), nor is a
+bounded wait for a slot under a concurrency limit the job checks itself (admission control:
+``autoretry_for=(BuildMaxConcurrencyError,)``), which is a queue, not a retry of a failure.
+Contention for a lock is reported, low: the harm there is lockstep, not load.
 
 A job whose steady delay comes from one retry path (``raise Retry(delay=1000)`` in one
 ``except``) is judged on that path's failures (the ``delay_retry_on`` detail), not on every
@@ -28,6 +30,7 @@ from retrylint.checks.policy import (
     JudgedPolicy,
     may_be_transient,
     retrying_policies,
+    waits_for_a_slot,
     waits_out_a_conflict,
 )
 from retrylint.findings import Finding
@@ -50,6 +53,8 @@ def check_project(project: Project) -> Iterator[Finding]:
         unbounded = policy.max_attempts.value is UNBOUNDED and policy.deadline.value is None
         if judged.job.detail("shape") == "poll":
             continue  # a steady polling cadence is the point of a poll (forever is RL101's)
+        if not unbounded and waits_for_a_slot(_retried(judged)):
+            continue  # queueing for a slot under a concurrency limit: admission, not a failure
         state = not unbounded and _waits_for_a_state(judged)
         retries = _retries(policy, pace)
         short = retries is not None and retries <= BURST_RETRIES
@@ -73,10 +78,15 @@ def check_project(project: Project) -> Iterator[Finding]:
 def _waits_for_a_state(judged: JudgedPolicy) -> bool:
     """Retries that wait for a state, not a dependency. Loops are found by shape, so they must
     show a failure that looks transient; jobs retry what their authors chose to."""
-    retry_on = judged.job.detail("delay_retry_on", judged.policy.retry_on.value)
+    retry_on = _retried(judged)
     if judged.job.framework == "loop":
         return not may_be_transient(retry_on)
     return waits_out_a_conflict(retry_on)
+
+
+def _retried(judged: JudgedPolicy) -> object:
+    """The failures the steady delay follows: its own retry path's, else the policy's."""
+    return judged.job.detail("delay_retry_on", judged.policy.retry_on.value)
 
 
 def _retries(policy: RetryPolicy, pace: float) -> int | None:
