@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from retrylint.checks import Project, rl101, rl102, rl201, rl202, rl203
+from retrylint.checks.policy import UNREACHED_NOTE
 from retrylint.config import Config
 from retrylint.frameworks.common import make_policy
 from retrylint.model import (
@@ -268,7 +269,7 @@ class TestRL201Load:
         p = policy(6, NO_DELAY)
         [finding] = rl201.check_project(project(job(p, framework="tenacity")))
         assert finding.severity == "low"
-        assert finding.message.endswith("; no background job reaches this code")
+        assert finding.message.endswith(UNREACHED_NOTE)
 
 
 class TestRL202:

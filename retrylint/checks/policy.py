@@ -21,6 +21,14 @@ from retrylint.findings import Confidence, Finding, Fix, lower_severity
 from retrylint.model import CallSite, Job, RetryPolicy, Sourced, Span
 from retrylint.reach import QUEUE_FRAMEWORKS, ReachingJob
 
+# What a finding outside job code says. "Found" on purpose: a call made through a registry or
+# dynamic dispatch (``runner = RUNNERS[kind](); runner.run()``) is not followed, so a job may run
+# the code all the same (a query runner's poll, a handler's helper).
+UNREACHED_NOTE = (
+    "; no background job is found to reach this code "
+    "(calls through registries and dynamic dispatch are not followed)"
+)
+
 # CallSite methods of a job's own retry paths (Job.policies), as opposed to enqueue sites.
 RETRY_PATHS = frozenset({"retry", "autoretry"})
 
@@ -82,7 +90,7 @@ class JudgedPolicy:
         """The finding about this policy, with the jobs it concerns and one call path.
 
         Outside job code the severity drops a step (or stays, or the finding goes) as the
-        ``unreached`` setting says, and the message says no job reaches the code.
+        ``unreached`` setting says, and the message says no job is found to reach the code.
         """
         jobs: tuple[str, ...] = ()
         call_path: tuple[str, ...] = ()
@@ -97,7 +105,7 @@ class JudgedPolicy:
                 return ()
             if setting == "lower":
                 severity = lower_severity(severity or load_catalog()[code].severity)
-            message += "; no background job reaches this code"
+            message += UNREACHED_NOTE
         finding = make_finding(
             code,
             message,
