@@ -526,3 +526,41 @@ def test_plain_files_skip_the_position_pass() -> None:
     assert ctx._positions is None
     entries = [value for key, value in sink.data if key == adapter.SUBCLASS_DATA]
     assert [(e.function, e.span.line, e.span.column) for e in entries] == [("FooTask", 9, 7)]
+
+
+def test_a_steady_retry_under_a_404_test_waits_for_a_state(tmp_path: Path) -> None:
+    """``except ClientError as e: if e.status_code == 404: raise Retry(delay=1000)`` retries a
+    missing resource at that pace; the clause's other failures go to the backoff (or raise)."""
+    found = actors(
+        tmp_path,
+        """
+        import dramatiq
+        from dramatiq import Retry
+
+        class ClientError(Exception):
+            status_code = 500
+
+        @dramatiq.actor(max_retries=20)
+        def link_member(member_id):
+            try:
+                fetch(member_id)
+            except ClientError as error:
+                if error.status_code == 404 and member_id:
+                    raise Retry(delay=1_000) from error
+                raise
+
+        @dramatiq.actor(max_retries=20)
+        def sync_member(member_id):
+            try:
+                fetch(member_id)
+            except ClientError as error:
+                if error.status_code in (502, 503):
+                    raise Retry(delay=1_000) from error
+                raise
+
+        def fetch(member_id): ...
+        """,
+    )
+    assert found["link_member"].detail("delay_retry_on") == ("HTTP 404 NotFound",)
+    handled = found["sync_member"].detail("delay_retry_on")
+    assert [name.rsplit(".", 1)[-1] for name in handled] == ["ClientError"]

@@ -21,6 +21,7 @@ from retrylint.facts import ConfigFact, HookFact, JobDef, ObjectFact
 from retrylint.frameworks import FactSink
 from retrylint.frameworks.common import BodyVisitor, call_shape, decorators, keyword_options
 from retrylint.frameworks.dramatiq.retry_when import analyse_retry_when, record_retry_when
+from retrylint.frameworks.loops.observation import missing_statuses
 from retrylint.model import Marker, Span
 from retrylint.values import Located, Ref, exception_names
 
@@ -76,6 +77,15 @@ class _RetryRaiseFinder(BodyVisitor):
         super().__init__()
         self.ctx = ctx
         self.found: list[RetryRaise] = []
+        # The tests of the ``if`` bodies around the node, each with the number of ``except``
+        # clauses it sits in: those inside the innermost clause filter what it retries.
+        self.tests: list[tuple[int, cst.BaseExpression]] = []
+
+    def visit_If_body(self, node: cst.If) -> None:
+        self.tests.append((len(self.handlers), node.test))
+
+    def leave_If_body(self, node: cst.If) -> None:
+        self.tests.pop()
 
     def visit_Raise(self, node: cst.Raise) -> None:
         exc = node.exc
@@ -93,6 +103,11 @@ class _RetryRaiseFinder(BodyVisitor):
             handled = (
                 "all" if handler.type is None else exception_names(self.ctx.evaluate(handler.type))
             )
+            # ``except ClientError as e: if e.status_code == 404: raise Retry(delay=1000)``:
+            # only a missing resource is retried at that pace, whatever the clause catches.
+            depth = len(self.handlers)
+            missing = missing_statuses(self.ctx, [t for at, t in self.tests if at == depth])
+            handled = missing or handled
         span = self.ctx.span(node)
         self.found.append(RetryRaise(span, self.ctx.code(node).strip(), delay, handled))
 

@@ -91,6 +91,7 @@ LOCAL_FUNCTIONS = frozenset(
 )
 # Statuses a checked result retries on: timeouts, throttling, conflicts, server errors.
 FAILURE_STATUSES = frozenset({408, 409, 425, 429, *range(500, 600)})
+NOT_FOUND = 404
 _STATUS_ATTRIBUTES = frozenset({"status_code", "status", "code", "status_int"})
 
 
@@ -176,6 +177,22 @@ def failure_statuses(
                 if name not in found:
                     found.append(name)
     return tuple(found), first
+
+
+def missing_statuses(ctx: FileContext, tests: Iterable[cst.BaseExpression]) -> tuple[str, ...]:
+    """``HTTP 404 NotFound`` when a test asks whether an answer's status is 404 (``exc.status_code
+    == 404``, ``in (404,)``): a retry under it waits for something to exist, not for a recovery."""
+    for test in tests:
+        for node in walk_all([test], into_loops=True):
+            if not isinstance(node, cst.Comparison) or not _is_status(node.left):
+                continue
+            for target in node.comparisons:
+                if not isinstance(target.operator, cst.Equal | cst.In):
+                    continue
+                value = ctx.evaluate(target.comparator)
+                if NOT_FOUND in (value if isinstance(value, tuple) else (value,)):
+                    return (_status_name(NOT_FOUND),)
+    return ()
 
 
 def _statuses(ctx: FileContext, node: cst.CSTNode) -> list[str]:
