@@ -364,9 +364,22 @@ def build_project(
     for module in index:
         jobs.extend(_file_jobs(index, module))
     for adapter in adapter_modules():
+        if not hasattr(adapter, "build_jobs"):
+            continue
         try:
             jobs.extend(adapter.build_jobs(index))
         except Exception as error:  # one adapter's bug must not hide every other finding
+            name = adapter.__name__.rsplit(".", 1)[-1]
+            errors.append(
+                ("<project>", f"internal error in the {name} adapter: {_describe(error)}")
+            )
+    for adapter in adapter_modules():
+        finish = getattr(adapter, "finish_jobs", None)
+        if finish is None:
+            continue
+        try:
+            jobs = finish(index, jobs)
+        except Exception as error:
             name = adapter.__name__.rsplit(".", 1)[-1]
             errors.append(
                 ("<project>", f"internal error in the {name} adapter: {_describe(error)}")

@@ -157,12 +157,32 @@ class CallSite:
 
 @dataclass(frozen=True)
 class FailureHook:
-    """A place a failure is reported: a callback, signal handler, or override."""
+    """A place a failure is reported: a callback, signal handler, override or error tracker.
+
+    ``span`` and ``path`` say where it is wired (the decorator, the ``connect`` call, the
+    ``sentry_sdk.init``); ``origin`` says, when it is not plain from the kind, why it applies to
+    the job (``"CeleryIntegration enabled by default"``).
+    """
 
     kind: str  # on_failure, on_retry_exhausted, link_error, task_failure-signal, errback, ...
     target: str
     span: Span | None = None
     every_attempt: bool = False  # RQ/Dramatiq on_failure fire on each failed attempt
+    path: str | None = None
+    origin: str | None = None
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """Where a job's final failure is kept for inspection and replay, and for how long.
+
+    ``store`` names it (``"FailedJobRegistry"``, ``"dead-letter queue"``, ``"result backend"``;
+    ``""`` when there is none); ``kept`` is how long, in seconds: ``None`` with no expiry, ``0``
+    when a failed job is thrown away at once, UNKNOWN when computed at run time.
+    """
+
+    store: str
+    kept: Sourced[SecondsValue]
 
 
 @dataclass(frozen=True)
@@ -179,6 +199,7 @@ class Job:
     policies: tuple[tuple[CallSite, RetryPolicy], ...] = ()  # per-call-site policies (RQ)
     failure_hooks: tuple[FailureHook, ...] = ()
     time_limit: Sourced[SecondsValue] | None = None
+    dead_letter: DeadLetter | None = None  # queue jobs; None where the framework keeps nothing
     call_sites: tuple[CallSite, ...] = ()
     function: str | None = None  # qualname within the module of the function whose body is the job
     details: tuple[tuple[str, Any], ...] = field(default=())  # adapter-specific facts for rules

@@ -421,7 +421,8 @@ def test_hooks_and_call_sites(tmp_path: Path) -> None:
 
                 class Pager(dramatiq.Middleware):
                     def after_process_message(self, broker, message, *, result=None, exception=None):
-                        ...
+                        if exception is not None:
+                            page(message.actor_name, exception)
             """,
             "app/broker.py": """
                 from dramatiq.brokers.redis import RedisBroker

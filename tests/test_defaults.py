@@ -127,6 +127,14 @@ def check_celery_time_limit() -> None:
     )
 
 
+@checks("CELERY_RESULT_EXPIRES")
+def check_celery_result_expires() -> None:
+    from celery.app.defaults import NAMESPACES
+
+    expires = NAMESPACES["result"]["expires"].default
+    assert expires.total_seconds() == defaults.CELERY_RESULT_EXPIRES, "CELERY_RESULT_EXPIRES"
+
+
 # =============================================================================================
 # RQ
 # =============================================================================================
@@ -206,6 +214,32 @@ def check_dramatiq_time_limit() -> None:
 
     limit = parameter_default(TimeLimit.__init__, "time_limit")
     assert limit * defaults.DRAMATIQ_MS == defaults.DRAMATIQ_TIME_LIMIT, "DRAMATIQ_TIME_LIMIT"
+
+
+@checks("DRAMATIQ_DEAD_MESSAGE_TTL")
+def check_dramatiq_dead_message_ttl() -> None:
+    import importlib.util
+
+    from dramatiq.brokers import redis
+
+    ttl = parameter_default(redis.RedisBroker.__init__, "dead_message_ttl")
+    assert ttl * defaults.DRAMATIQ_MS == defaults.DRAMATIQ_DEAD_MESSAGE_TTL, "Redis"
+    # RabbitMQ's comes from the environment with a default in the source (pika may be absent):
+    # DEAD_MESSAGE_TTL = int(os.getenv("dramatiq_dead_message_ttl", <default>))
+    spec = importlib.util.find_spec("dramatiq.brokers.rabbitmq")
+    assert spec is not None and spec.origin is not None
+    with open(spec.origin, encoding="utf-8") as handle:
+        tree = ast.parse(handle.read())
+    lookups = [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == "DEAD_MESSAGE_TTL" for t in node.targets)
+    ]
+    assert lookups, "RabbitMQ DEAD_MESSAGE_TTL"
+    getenv = lookups[0].args[0]  # type: ignore[attr-defined]
+    fallback = eval(compile(ast.Expression(getenv.args[1]), "<default>", "eval"))
+    assert fallback * defaults.DRAMATIQ_MS == defaults.DRAMATIQ_DEAD_MESSAGE_TTL, "RabbitMQ"
 
 
 # =============================================================================================
@@ -496,3 +530,61 @@ def test_every_default_has_a_check() -> None:
         "constants in retrylint/frameworks/defaults.py with no check in tests/test_defaults.py "
         f"(add one that reads the installed framework): {missing}"
     )
+
+
+# =============================================================================================
+# Error trackers: sentry-sdk
+# =============================================================================================
+
+
+@checks("SENTRY_INTEGRATIONS", "SENTRY_AUTO_ENABLED")
+def check_sentry_auto_enabled() -> None:
+    """The job-framework integrations exist; init() switches on exactly the auto-enabling ones
+    by itself, and none of them once default_integrations is False."""
+    import importlib
+
+    from sentry_sdk import integrations
+
+    for framework, path in defaults.SENTRY_INTEGRATIONS.items():
+        module, name = path.rsplit(".", 1)
+        assert getattr(importlib.import_module(module), name).identifier == framework, path
+    auto = {
+        path
+        for path in integrations._AUTO_ENABLING_INTEGRATIONS
+        if path in defaults.SENTRY_INTEGRATIONS.values()
+    }
+    expected = {defaults.SENTRY_INTEGRATIONS[f] for f in defaults.SENTRY_AUTO_ENABLED}
+    assert auto == expected, "SENTRY_AUTO_ENABLED"
+    tree = ast.parse(textwrap.dedent(inspect.getsource(integrations.setup_integrations)))
+    guarded = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If)
+        and isinstance(node.test, ast.Name)
+        and node.test.id == "with_defaults"
+        and "iter_default_integrations" in ast.unparse(node)
+    ]
+    assert guarded, "default_integrations=False no longer turns auto-enabling off"
+
+
+@checks("SENTRY_EVERY_ATTEMPT")
+def check_sentry_every_attempt() -> None:
+    """Which integrations report attempts that will be retried, read from their source: Celery's
+    and arq's ignore the retry signal (their control-flow exceptions hold ``Retry``), RQ's waits
+    until no retries are left; Dramatiq's middleware reports in after_process_message, after
+    every attempt, and Huey's wraps each execution."""
+    from celery.exceptions import Retry as CeleryRetry
+    from sentry_sdk.integrations import arq, celery, dramatiq, huey, rq
+
+    every = set()
+    if CeleryRetry not in celery.CELERY_CONTROL_FLOW_EXCEPTIONS:
+        every.add("celery")
+    if not any(e.__name__ == "Retry" for e in arq.ARQ_CONTROL_FLOW_EXCEPTIONS):
+        every.add("arq")
+    if "retries_left" not in inspect.getsource(rq):
+        every.add("rq")
+    if "after_process_message" in inspect.getsource(dramatiq.SentryMiddleware):
+        every.add("dramatiq")
+    if "_capture_exception" in inspect.getsource(huey._wrap_task_execute):
+        every.add("huey")
+    assert frozenset(every) == defaults.SENTRY_EVERY_ATTEMPT, "SENTRY_EVERY_ATTEMPT"

@@ -9,6 +9,10 @@ An adapter module provides two functions:
   facts in hand it resolves imports, applies app config and framework defaults, and returns
   finished ``Job`` objects with an effective ``RetryPolicy``.
 
+An adapter that adds to other adapters' jobs rather than finding its own (an error tracker's
+failure hooks) provides ``finish_jobs(project, jobs) -> list[Job]`` instead of ``build_jobs``;
+it runs once every job is built.
+
 Adding a framework is adding one module to ``ADAPTERS``; every rule then applies to it.
 """
 
@@ -38,6 +42,7 @@ ADAPTERS: tuple[str, ...] = (
     "retrying",
     "retry_library.shared",
     "loops",
+    "trackers",
 )
 
 

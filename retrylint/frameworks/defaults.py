@@ -19,6 +19,7 @@ CELERY_RETRY_BACKOFF_MAX: Final = 600.0
 CELERY_RETRY_JITTER: Final = True  # only inside the autoretry wrapper, not a Task attribute
 CELERY_ACKS_LATE: Final = False  # task_acks_late
 CELERY_TIME_LIMIT: Final = None  # task_time_limit / task_soft_time_limit: no limit
+CELERY_RESULT_EXPIRES: Final = 86400.0  # result_expires: stored results (failures too) kept 1 day
 
 # RQ 2.x / 3.0: rq/queue.py, rq/job.py, rq/defaults.py
 RQ_RETRY_INTERVAL: Final = 0.0  # Retry(max, interval=0): immediate
@@ -34,6 +35,7 @@ DRAMATIQ_MS: Final = 0.001  # Dramatiq options are in milliseconds
 # Dramatiq 2.x compute_backoff draws each wait from 1x to 2x of min_backoff * 2**k before capping
 # (1.x only shortened it): the worst case is this many times the nominal wait.
 DRAMATIQ_BACKOFF_STRETCH: Final = 2.0
+DRAMATIQ_DEAD_MESSAGE_TTL: Final = 604800.0  # brokers' dead_message_ttl: 7 days in <queue>.XQ
 
 # Huey 2.x / 3.x: huey/api.py Huey.task
 HUEY_RETRIES: Final = 0
@@ -83,3 +85,16 @@ RETRYING_WAIT_RANDOM: Final = (0.0, 1.0)  # retrying.py: wait_random_min=0, wait
 RETRYING_WAIT_INCREMENTING: Final = (0.0, 0.1)  # retrying.py: start=0, increment=100 ms
 RETRYING_WAIT_EXPONENTIAL_MULTIPLIER: Final = 0.001  # retrying.py: 1 ms; first wait 2 * multiplier
 RETRYING_MAX_WAIT: Final = 1073741.823  # retrying.MAX_WAIT ms: the 'no max' sentinel, ~12.4 days
+
+# sentry-sdk 2.x / 3.0: sentry_sdk/integrations/__init__.py. The job-framework integrations, those
+# switched on by init() without being listed (_AUTO_ENABLING_INTEGRATIONS, when the framework is
+# installed), and those that report every failed attempt rather than the final failure only.
+SENTRY_INTEGRATIONS: Final = {
+    "celery": "sentry_sdk.integrations.celery.CeleryIntegration",
+    "rq": "sentry_sdk.integrations.rq.RqIntegration",
+    "dramatiq": "sentry_sdk.integrations.dramatiq.DramatiqIntegration",
+    "huey": "sentry_sdk.integrations.huey.HueyIntegration",
+    "arq": "sentry_sdk.integrations.arq.ArqIntegration",
+}
+SENTRY_AUTO_ENABLED: Final = frozenset({"celery", "rq", "huey", "arq"})
+SENTRY_EVERY_ATTEMPT: Final = frozenset({"dramatiq", "huey"})

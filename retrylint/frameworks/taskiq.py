@@ -16,6 +16,7 @@ a taskiq broker; when ``X`` cannot be resolved, only when the labels are taskiq-
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -186,15 +187,24 @@ def _record_middleware(
 
 
 def _extract_hooks(ctx: FileContext, sink: FactSink) -> None:
-    """``TaskiqMiddleware`` subclasses with ``on_error``: they see every failed attempt."""
+    """``TaskiqMiddleware`` subclasses that see every failed attempt: ``on_error``, and
+    ``post_execute`` when it reads the result's ``is_err`` / ``error`` (it runs after every
+    execution, failed or not: taskiq 0.13 ``receiver/receiver.py``)."""
     for info in ctx.classes.values():
         bases = {ctx.qualify(arg.value) for arg in info.node.bases}
-        function = info.methods.get("on_error")
-        if bases & HOOK_BASES and function is not None:
+        if not bases & HOOK_BASES:
+            continue
+        for method in ("on_error", "post_execute"):
+            function = info.methods.get(method)
+            if function is None:
+                continue
+            if method == "post_execute" and not re.search(
+                r"\.(is_err|error)\b", ctx.code(function.node.body)
+            ):
+                continue
             target = f"{SELF_MODULE}.{info.qualname}"
-            sink.hooks.append(
-                HookFact(FRAMEWORK, "middleware.on_error", target, ctx.span(function.node.name))
-            )
+            span = ctx.span(function.node.name)
+            sink.hooks.append(HookFact(FRAMEWORK, f"middleware.{method}", target, span))
 
 
 def _extract_tasks(ctx: FileContext, sink: FactSink) -> None:
@@ -287,9 +297,9 @@ class _Broker:
 def build_jobs(project: ProjectIndex) -> Iterable[Job]:
     brokers = _brokers(project)
     shared = _shared_default(project, brokers)
-    hooks: dict[str, HookFact] = {}
+    hooks: dict[str, list[tuple[str, HookFact]]] = {}
     for module, hook in project.hooks(FRAMEWORK):
-        hooks.setdefault(project.canonical(hook.target, module), hook)
+        hooks.setdefault(project.canonical(hook.target, module), []).append((module.path, hook))
     uses_taskiq = any(root.startswith(FRAMEWORK) for root in project.frameworks_imported)
     for module, job_def in project.job_defs():
         if job_def.framework != FRAMEWORK or job_def.receiver is None:
@@ -361,7 +371,7 @@ def _build_task(
     module: ModuleFacts,
     job_def: JobDef,
     broker: _Broker | Marker | None,
-    hooks: dict[str, HookFact],
+    hooks: dict[str, list[tuple[str, HookFact]]],
 ) -> Job:
     labels = {key: located for key, located in job_def.options}
     function_name = job_def.function.rsplit(".", 1)[-1]
@@ -369,12 +379,11 @@ def _build_task(
     policy = _policy(project, module, labels, broker)
     failure_hooks: list[FailureHook] = []
     if isinstance(broker, _Broker):
+        origin = f"middleware of broker {broker.name}"
         for class_name in broker.middleware:
-            hook = hooks.get(class_name)
-            if hook is not None:
-                failure_hooks.append(
-                    FailureHook(hook.kind, class_name, hook.span, every_attempt=True)
-                )
+            for path, hook in hooks.get(class_name, ()):
+                hook_of = FailureHook(hook.kind, class_name, hook.span, True, path, origin)
+                failure_hooks.append(hook_of)
     details: list[tuple[str, object]] = [
         ("broker", broker.name if isinstance(broker, _Broker) else broker),
         ("labels", job_def.options),

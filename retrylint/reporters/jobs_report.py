@@ -9,10 +9,24 @@ The JSON shape is a contract (audit reports and other tools read it):
                  "retry_on": {"value": ["Exc", ...]|"all"|"unknown", ...},
                  "redelivery": {"value": true|false|"unknown", ...}, ...},
       "policies": [{"call_site": {...}, "policy": {...}}],
-      "failure_hooks": [...], "time_limit": ..., "call_sites": [{"path", "line", "method"}],
+      "failure_hooks": [{"kind", "target", "path", "line", "every_attempt", "origin"}],
+      "dead_letter": {"store", "kept": {"value": seconds|null|"unknown", ...}} | null,
+      "time_limit": ..., "call_sites": [{"path", "line", "method"}],
       "reach": [{"function", "path", "line", "depth"}],
       "reached_from": [{"job", "call_path": [...]}],
       "side_effects": [{"kind", "class", "call", "path", "line", "function", "guard"}]}]}
+
+``failure_hooks`` is everything that makes the job's final failure visible, each where it is
+wired: framework hooks (Celery ``task_failure`` receivers, ``on_failure``, ``link_error``; RQ
+``on_failure`` callbacks and worker exception handlers; Dramatiq ``on_failure`` /
+``on_retry_exhausted`` and failure-seeing middleware; Huey error signals and ``on_error``;
+taskiq error middleware) and error trackers (``kind`` ``"sentry"``: a ``sentry_sdk.init`` whose
+integration reports this framework; ``origin`` says why it applies). ``every_attempt`` is true
+for hooks that also fire on attempts that will be retried. ``dead_letter`` says where a failed
+job is kept for replay (``store``: RQ's ``FailedJobRegistry``, Dramatiq's ``dead-letter queue``,
+Celery's ``result backend``; ``""`` when nothing keeps it) and for how long (``kept`` in
+seconds: null keeps it with no expiry, 0 throws it away); null for retry constructs and
+frameworks this is not modelled for (Huey, arq, taskiq).
 
 ``reach`` lists, for a queue job (Celery, RQ, Dramatiq, Huey, arq, taskiq), the project
 functions its code runs: its body at depth 0, then what it calls up to ``job-reach-depth``.
@@ -35,7 +49,7 @@ from rich.table import Table
 
 from retrylint import __version__
 from retrylint.effects.jobs import SideEffects, is_root, project_effects
-from retrylint.model import Delay, FailureHook, Job, Marker, RetryPolicy, Sourced
+from retrylint.model import DeadLetter, Delay, FailureHook, Job, Marker, RetryPolicy, Sourced
 from retrylint.reach import QUEUE_FRAMEWORKS, JobReach
 from retrylint.reporters import display_path, mask, mask_document
 
@@ -86,9 +100,17 @@ def _hook(hook: FailureHook) -> dict[str, Any]:
     return {
         "kind": hook.kind,
         "target": hook.target,
+        "path": display_path(hook.path) if hook.path else None,
         "line": hook.span.line if hook.span else None,
         "every_attempt": hook.every_attempt,
+        "origin": hook.origin,
     }
+
+
+def _dead_letter(dead_letter: DeadLetter | None) -> dict[str, Any] | None:
+    if dead_letter is None:
+        return None
+    return {"store": dead_letter.store, "kept": sourced_to_json(dead_letter.kept)}
 
 
 def reach_to_json(job: Job, reach: JobReach) -> dict[str, Any]:
@@ -151,6 +173,7 @@ def job_to_json(job: Job, reach: JobReach, effects: SideEffects) -> dict[str, An
             for site, policy in job.policies
         ],
         "failure_hooks": [_hook(h) for h in job.failure_hooks],
+        "dead_letter": _dead_letter(job.dead_letter),
         "time_limit": sourced_to_json(job.time_limit),
         "call_sites": [
             {"path": display_path(site.path), "line": site.span.line, "method": site.method}
@@ -222,6 +245,29 @@ def side_effect_kinds(job: Job, effects: SideEffects) -> str:
     return ", ".join(kinds) or "-"
 
 
+def _hooks_text(hooks: tuple[FailureHook, ...]) -> str:
+    """``sentry, task_failure-signal (every attempt: on_failure)``: the kinds, those that also
+    fire on retried attempts named apart."""
+    final = sorted({h.kind for h in hooks if not h.every_attempt})
+    every = sorted({h.kind for h in hooks if h.every_attempt} - set(final))
+    text = ", ".join(final)
+    if every:
+        text += (", " if text else "") + f"every attempt: {', '.join(every)}"
+    return text or "-"
+
+
+def _dead_letter_text(dead_letter: DeadLetter | None) -> str:
+    """``FailedJobRegistry 1y`` / ``dropped`` / ``-`` (not modelled)."""
+    if dead_letter is None:
+        return "-"
+    kept = dead_letter.kept.value
+    if kept == 0 or not dead_letter.store:
+        return "dropped"
+    if kept is None:
+        return f"{dead_letter.store}, no expiry"
+    return f"{dead_letter.store}, {value_text(kept)}"
+
+
 def jobs_table(jobs: list[Job], reach: JobReach) -> Table:
     effects = project_effects(reach.graph.index, tuple(jobs), reach)
     table = Table(header_style="bold", show_lines=False)
@@ -234,6 +280,7 @@ def jobs_table(jobs: list[Job], reach: JobReach) -> Table:
         "deadline",
         "retries on",
         "hooks",
+        "failed jobs kept",
         "time limit",
         "calls",
         "reach",
@@ -259,7 +306,8 @@ def jobs_table(jobs: list[Job], reach: JobReach) -> Table:
             delay_text(policy.delay.value),
             value_text(policy.deadline.value),
             value_text(policy.retry_on.value),
-            ", ".join(sorted({h.kind for h in job.failure_hooks})) or "-",
+            _hooks_text(job.failure_hooks),
+            _dead_letter_text(job.dead_letter),
             value_text(job.time_limit.value) if job.time_limit else "-",
             str(len(job.call_sites)),
             _reach_text(job, reach),

@@ -44,10 +44,17 @@ def extract(ctx: FileContext, sink: FactSink) -> None:
                 # No Retry can be raised without importing arq; and most files with coroutines
                 # hold no job, so their span comes from the text, not the position pass.
                 signals, span = (), _coroutine_span(ctx, function)
-            sink.data.append((COROUTINE_DATA, Coroutine(function.qualname, span, signals)))
+            reads = uses_arq and bool(_READS_RESULT.search(ctx.code(function.node.body)))
+            coroutine = Coroutine(function.qualname, span, signals, reads)
+            sink.data.append((COROUTINE_DATA, coroutine))
     if uses_arq:
         extract_settings_classes(ctx, sink)
         extract_worker_calls(ctx, sink)
+
+
+# ``Job(ctx["job_id"], ctx["redis"]).result_info()`` and the like: the only way an
+# ``on_job_end`` / ``after_job_end`` hook learns that the job failed.
+_READS_RESULT = re.compile(r"\b(result_info|result)\(")
 
 
 def _coroutine_span(ctx: FileContext, function: FunctionInfo) -> Span:

@@ -19,11 +19,13 @@ from retrylint.frameworks.arq.records import (
     RetrySignal,
     Settings,
 )
+from retrylint.frameworks.arq.registry import END_HOOKS
 from retrylint.frameworks.defaults import ARQ_CRON_MAX_TRIES, ARQ_JOB_TIMEOUT, ARQ_MAX_TRIES
 from retrylint.linking import call_site
 from retrylint.model import (
     UNKNOWN,
     CallSite,
+    FailureHook,
     Job,
     Marker,
     SecondsValue,
@@ -33,7 +35,7 @@ from retrylint.model import (
     default,
 )
 from retrylint.project import ModuleFacts, ProjectIndex
-from retrylint.values import Value, as_seconds
+from retrylint.values import Ref, Value, as_seconds
 
 
 @dataclass(frozen=True)
@@ -127,10 +129,33 @@ def _build_job(
         path=body_module.path if body_module else module.path,
         span=coroutine.span if coroutine else registration.span,
         policy=policy,
+        failure_hooks=_end_hooks(project, worker, coroutines),
         time_limit=options.timeout(),
         function=coroutine.function if coroutine else None,
         details=tuple(details),
     )
+
+
+def _end_hooks(
+    project: ProjectIndex,
+    worker: tuple[ModuleFacts, Settings] | None,
+    coroutines: dict[str, tuple[ModuleFacts, Coroutine]],
+) -> tuple[FailureHook, ...]:
+    """The worker's ``on_job_end`` / ``after_job_end`` that read the job's result: arq passes
+    them ``ctx`` only, so one that does not look the result up cannot tell a failure."""
+    if worker is None:
+        return ()
+    module, settings = worker
+    hooks = []
+    for key, located in settings.options:
+        if key not in END_HOOKS or not isinstance(located.value, Ref):
+            continue
+        target = project.canonical(located.value.name, module)
+        found = coroutines.get(target)
+        if found is not None and found[1].reads_job_result:
+            origin = f"{settings.label} {key}, reads the job's result"
+            hooks.append(FailureHook(key, target, located.span, False, module.path, origin))
+    return tuple(hooks)
 
 
 class _Options:

@@ -44,6 +44,7 @@ class Coroutine:
     function: str
     span: Span
     signals: tuple[RetrySignal, ...]
+    reads_job_result: bool = False  # calls result_info() / result(): a worker hook seeing failures
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,9 @@ CRON = frozenset({"arq.cron", "arq.cron.cron"})
 WORKER = frozenset({"arq.Worker", "arq.worker.Worker"})
 RUN_WORKER = frozenset({"arq.run_worker", "arq.worker.run_worker"})
 SETTINGS_KEYS = ("max_tries", "job_timeout", "retry_jobs", "keep_result", "expires_extra_ms")
+# Worker hooks run after each job with its ``ctx`` only (arq 0.28 ``Worker.run_job``): a failure
+# hook only when the function reads the job's outcome itself (``records.Coroutine``).
+END_HOOKS = ("on_job_end", "after_job_end")
 
 
 def extract_settings_classes(ctx: FileContext, sink: FactSink) -> None:
@@ -56,7 +59,7 @@ def extract_settings_classes(ctx: FileContext, sink: FactSink) -> None:
         scope = f"{SELF_MODULE}.{info.qualname}"
         options = tuple(
             (key, ctx.locate(info.attributes[key]))
-            for key in SETTINGS_KEYS
+            for key in (*SETTINGS_KEYS, *END_HOOKS)
             if key in info.attributes
         )
         span = ctx.span(info.node.name)
@@ -78,7 +81,9 @@ def extract_worker_calls(ctx: FileContext, sink: FactSink) -> None:
         span = ctx.span(node)
         scope = f"{SELF_MODULE}.<Worker@{span.line}>"
         options = tuple(
-            (key, ctx.locate(keywords[key])) for key in SETTINGS_KEYS if key in keywords
+            (key, ctx.locate(keywords[key]))
+            for key in (*SETTINGS_KEYS, *END_HOOKS)
+            if key in keywords
         )
         sink.data.append((SETTINGS_DATA, Settings(scope, "Worker(...)", span, options)))
         for key, located in options:

@@ -4,7 +4,8 @@ Per file we record app config: ``app.conf.X = ...``, ``app.conf["X"] = ...``,
 ``app.conf.update(...)``, ``config_from_object(...)``, module-level / config-class settings
 (``CELERY_TASK_ACKS_LATE``, ``task_acks_late``), ``task_annotations`` expanded per entry,
 ``beat_schedule`` entries (``ConfigFact`` key ``beat_schedule_entry``, value = the ``"task"``
-string). In the project phase ``Apps`` holds the apps and the settings that apply to each.
+string), ``result_backend`` (``Celery(backend=...)`` too). In the project phase ``Apps`` holds
+the apps and the settings that apply to each.
 
 A room of its own: settings have their own names (old upper-case ones, namespaces), sources and
 precedence, whatever task asks for them; ``jobs`` and ``policy`` only ask for a value.
@@ -47,9 +48,12 @@ FROM_CONFIG = {
     "reject_on_worker_lost": "task_reject_on_worker_lost",
     "acks_on_failure_or_timeout": "task_acks_on_failure_or_timeout",
     "ignore_result": "task_ignore_result",
+    "store_errors_even_if_ignored": "task_store_errors_even_if_ignored",
 }
 # App settings worth recording (new lowercase names).
-SETTINGS = frozenset({*FROM_CONFIG.values(), "task_annotations", "beat_schedule"})
+SETTINGS = frozenset(
+    {*FROM_CONFIG.values(), "task_annotations", "beat_schedule", "result_backend", "result_expires"}
+)
 # Pre-4.0 upper-case names still accepted without a namespace (celery/app/defaults.py).
 OLD_SETTINGS = {
     "CELERY_ACKS_LATE": "task_acks_late",
@@ -60,6 +64,9 @@ OLD_SETTINGS = {
     "CELERY_IGNORE_RESULT": "task_ignore_result",
     "CELERY_ANNOTATIONS": "task_annotations",
     "CELERYBEAT_SCHEDULE": "beat_schedule",
+    "CELERY_RESULT_BACKEND": "result_backend",
+    "CELERY_TASK_RESULT_EXPIRES": "result_expires",
+    "CELERY_STORE_ERRORS_EVEN_IF_IGNORED": "task_store_errors_even_if_ignored",
 }
 DJANGO_SETTINGS = "django.conf:settings"
 SETTINGS_SCOPE = "settings:"  # ConfigFact.scope prefix for module / config-class settings
@@ -91,6 +98,8 @@ def constructor_config(ctx: FileContext, sink: FactSink, call: cst.Call, scope: 
             )
         elif key == "task_cls":
             sink.configs.append(ConfigFact(FRAMEWORK, TASK_CLS, ctx.locate(arg.value), scope))
+        elif key == "backend":
+            _setting(ctx, sink, "result_backend", arg.value, scope)
         elif key not in _CONSTRUCTOR_PARAMETERS:
             _setting(ctx, sink, key, arg.value, scope)
 

@@ -27,7 +27,7 @@ from retrylint.facts import JobDef
 from retrylint.frameworks.celery.config import App
 from retrylint.frameworks.celery.countdown import HelperCall, RetryCall, RetryPath
 from retrylint.frameworks.celery.facts import TaskClass
-from retrylint.frameworks.celery.hooks import failure_hooks
+from retrylint.frameworks.celery.hooks import dead_letter, failure_hooks
 from retrylint.frameworks.celery.index import Project
 from retrylint.frameworks.celery.names import (
     APP_CONSTRUCTORS,
@@ -178,7 +178,7 @@ def _function_job(state: Project, module: ModuleFacts, job_def: JobDef, app: App
         job_def.datum("retry_calls", ()),
         job_def.datum("helper_calls", ()),
     )
-    hooks = failure_hooks(state, chain, qualname, name, ())
+    hooks = failure_hooks(state, chain, qualname, name, (), layers.get("on_failure"), module.path)
     details: list[tuple[str, Any]] = [
         ("app", app.name if app else None),
         ("form", job_def.datum("form")),
@@ -189,7 +189,7 @@ def _function_job(state: Project, module: ModuleFacts, job_def: JobDef, app: App
         ("name_known", job_def.datum("name_known", True)),
         ("base", base),
     ]
-    return job(
+    made = job(
         state,
         name=name,
         qualname=qualname,
@@ -203,6 +203,7 @@ def _function_job(state: Project, module: ModuleFacts, job_def: JobDef, app: App
         details=details,
         call_sites=(),
     )
+    return replace(made, dead_letter=dead_letter(state, layers, app))
 
 
 def _retry_paths(
@@ -267,7 +268,10 @@ def _class_job(state: Project, qualname: str, module: ModuleFacts, cls: TaskClas
             )
             break
     sites = _instance_call_sites(state, qualname)
-    hooks = failure_hooks(state, chain, qualname, name, state.instances.get(qualname, ()))
+    aliases = state.instances.get(qualname, ())
+    hooks = failure_hooks(
+        state, chain, qualname, name, aliases, layers.get("on_failure"), module.path, True
+    )
     details: list[tuple[str, Any]] = [
         ("app", app.name if app else None),
         ("form", "class"),
@@ -280,7 +284,7 @@ def _class_job(state: Project, qualname: str, module: ModuleFacts, cls: TaskClas
         ("registered", qualname in state.registrations),
         ("instances", tuple(state.instances.get(qualname, ()))),
     ]
-    return job(
+    made = job(
         state,
         name=name,
         qualname=qualname,
@@ -294,6 +298,7 @@ def _class_job(state: Project, qualname: str, module: ModuleFacts, cls: TaskClas
         details=details,
         call_sites=sites,
     )
+    return replace(made, dead_letter=dead_letter(state, layers, app))
 
 
 def _app_from_bases(state: Project, chain: list[tuple[ModuleFacts, TaskClass]]) -> App | None:

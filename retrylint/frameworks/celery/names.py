@@ -27,5 +27,6 @@ OTHER_FRAMEWORK_ROOTS = frozenset({"huey", "taskiq", "dramatiq", "rq", "arq", "d
 TASK_OPTIONS = words(
     "autoretry_for dont_autoretry_for retry_kwargs max_retries default_retry_delay "
     "retry_backoff retry_backoff_max retry_jitter acks_late acks_on_failure_or_timeout "
-    "reject_on_worker_lost time_limit soft_time_limit ignore_result throws name bind base"
+    "reject_on_worker_lost time_limit soft_time_limit ignore_result store_errors_even_if_ignored "
+    "throws name bind base"
 )

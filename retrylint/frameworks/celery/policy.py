@@ -129,7 +129,7 @@ def job(
             ("time_limits", limits),
             (
                 "reject_on_worker_lost",
-                _sourced_setting(state, layers, app, "reject_on_worker_lost"),
+                sourced_setting(state, layers, app, "reject_on_worker_lost"),
             ),
             ("annotations_applied", tuple(sorted(layers.annotations))),
             ("annotations_opaque", state.annotations_opaque(app)),
@@ -441,7 +441,7 @@ def _retry_on(
 
 
 def _redelivery(state: Project, layers: OptionLayers, app: App | None) -> Sourced[bool | Marker]:
-    sourced = _sourced_setting(state, layers, app, "acks_late")
+    sourced = sourced_setting(state, layers, app, "acks_late")
     value = sourced.value
     if isinstance(value, bool) or value is UNKNOWN:
         return sourced
@@ -450,7 +450,7 @@ def _redelivery(state: Project, layers: OptionLayers, app: App | None) -> Source
     return Sourced(bool(value), sourced.source, sourced.origin, sourced.span, sourced.path)
 
 
-def _sourced_setting(
+def sourced_setting(
     state: Project, layers: OptionLayers, app: App | None, attribute: str
 ) -> Sourced[Any]:
     """A from_config task attribute: the task's own value unless None, else the app setting."""
@@ -477,7 +477,7 @@ def _sourced_setting(
             fact.value.span,
             module.path,
         )
-    fallback = {"acks_late": CELERY_ACKS_LATE}.get(attribute)
+    fallback = {"acks_late": CELERY_ACKS_LATE, "ignore_result": False}.get(attribute)
     return default(fallback, f"{setting}={fallback} (Celery default)")
 
 
@@ -515,8 +515,8 @@ def _raisable(
 def _time_limit(
     state: Project, layers: OptionLayers, app: App | None
 ) -> tuple[Sourced[SecondsValue], tuple[Sourced[Any], Sourced[Any]]]:
-    hard = _sourced_setting(state, layers, app, "time_limit")
-    soft = _sourced_setting(state, layers, app, "soft_time_limit")
+    hard = sourced_setting(state, layers, app, "time_limit")
+    soft = sourced_setting(state, layers, app, "soft_time_limit")
     limits = (hard, soft)
     known: list[tuple[float, Sourced[Any]]] = []
     for limit in limits:

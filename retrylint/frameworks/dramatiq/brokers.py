@@ -41,6 +41,7 @@ class Broker:
     middleware_list: Setting | None = None  # middleware=[...] replaces the default set
     middleware: list[tuple[str, Setting]] = field(default_factory=list)  # (class name, where)
     config_calls: list[str] = field(default_factory=list)  # "Retries()" added with add_middleware
+    dead_message_ttl: Setting | None = None  # the constructor's, in milliseconds
 
 
 def all_brokers(project: ProjectIndex) -> dict[str, Broker]:
@@ -66,6 +67,8 @@ def all_brokers(project: ProjectIndex) -> dict[str, Broker]:
             broker.middleware.append((_middleware_class(project, module, located), setting))
             if config.key.endswith("()"):
                 broker.config_calls.append(config.key)
+        elif config.key == "dead_message_ttl":
+            broker.dead_message_ttl = setting
         elif "." in config.key:
             broker.settings.setdefault(config.key, setting)
     if built:

@@ -428,17 +428,57 @@ def _extract_broker_calls(ctx: FileContext, sink: FactSink) -> None:
 
 
 def _extract_middleware_hooks(ctx: FileContext, sink: FactSink) -> None:
-    """Custom ``Middleware`` subclasses that see failed messages."""
+    """Custom ``Middleware`` subclasses that see failed messages: ``after_nack`` (a message
+    failed for good), and ``after_process_message`` / ``after_skip_message`` when they read the
+    failure (the ``exception`` argument, ``message.failed``). A metrics or logging middleware
+    that only closes a span in ``after_process_message`` makes no failure visible."""
     for info in ctx.classes.values():
         bases = [ctx.qualify(arg.value) or "" for arg in info.node.bases]
         if not any(b.startswith("dramatiq") and b.endswith(".Middleware") for b in bases):
             continue
         for method in HOOK_METHODS:
             function = info.methods.get(method)
-            if function is not None:
+            if function is not None and (method == "after_nack" or _reads_failure(function)):
                 target = f"{SELF_MODULE}.{info.qualname}"
                 sink.hooks.append(
                     HookFact(
                         FRAMEWORK, f"middleware.{method}", target, ctx.span(function.node.name)
                     )
                 )
+
+
+def _reads_failure(function: FunctionInfo) -> bool:
+    """Whether a middleware method does something with the message's failure: uses its
+    ``exception`` parameter (by name, as Dramatiq passes it) other than to test it against
+    None, or reads the message's ``failed`` / ``_exception``. A debounce middleware that only
+    checks ``exception is None`` to clean up after a success reports nothing."""
+    params = function.node.params
+    names = {p.name.value for p in (*params.params, *params.kwonly_params)} & {"exception"}
+    reads = _FailureReads(names)
+    function.node.body.visit(reads)
+    return reads.found
+
+
+class _FailureReads(cst.CSTVisitor):
+    def __init__(self, names: set[str]) -> None:
+        self.names = names
+        self.found = False
+
+    def visit_Comparison(self, node: cst.Comparison) -> bool:
+        none_test = (
+            isinstance(node.left, cst.Name)
+            and node.left.value in self.names
+            and all(
+                isinstance(c.operator, cst.Is | cst.IsNot)
+                and isinstance(c.comparator, cst.Name)
+                and c.comparator.value == "None"
+                for c in node.comparisons
+            )
+        )
+        return not none_test
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.found |= node.value in self.names
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.found |= node.attr.value in ("failed", "_exception")

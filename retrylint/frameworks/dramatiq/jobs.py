@@ -19,6 +19,7 @@ from dataclasses import replace
 from retrylint.facts import CallFact, HookFact, JobDef
 from retrylint.frameworks.common import retries_flag
 from retrylint.frameworks.defaults import (
+    DRAMATIQ_DEAD_MESSAGE_TTL,
     DRAMATIQ_MAX_BACKOFF,
     DRAMATIQ_MAX_RETRIES,
     DRAMATIQ_MIN_BACKOFF,
@@ -50,6 +51,7 @@ from retrylint.model import (
     UNBOUNDED,
     UNKNOWN,
     CallSite,
+    DeadLetter,
     Delay,
     FailureHook,
     Job,
@@ -71,6 +73,8 @@ from retrylint.values import (
     is_number,
 )
 
+# Middleware from other packages that reports every failed message.
+REPORTING_MIDDLEWARE = {"sentry_sdk.integrations.dramatiq.SentryMiddleware": "sentry"}
 # Options that a message may override with send_with_options / message_with_options.
 MESSAGE_OPTIONS = ("max_retries", "min_backoff", "max_backoff", "throws", "time_limit", "max_age")
 
@@ -241,8 +245,9 @@ def _build_actor(
         span=job_def.span,
         policy=policy,
         policies=tuple(policies),
-        failure_hooks=_failure_hooks(project, actor, broker, hooks),
+        failure_hooks=_failure_hooks(actor, options_path, broker, hooks),
         time_limit=resolver.time_limit({}),
+        dead_letter=_dead_letter(broker, resolver),
         function=function,
         details=tuple(details),
     )
@@ -254,22 +259,61 @@ def _handled(handled: object) -> object:
 
 
 def _failure_hooks(
-    project: ProjectIndex,
     actor: dict[str, Located],
+    options_path: str,
     broker: Broker | Marker | None,
     hooks: dict[str, tuple[ModuleFacts, HookFact]],
 ) -> tuple[FailureHook, ...]:
+    """The actor's ``on_failure`` / ``on_retry_exhausted`` options, and the middleware of its
+    broker that sees failed messages (a project middleware, or Sentry's ``SentryMiddleware``
+    added by hand)."""
     found: list[FailureHook] = []
     for key, every_attempt in (("on_failure", True), ("on_retry_exhausted", False)):
         if key in actor:
             located = actor[key]
-            found.append(FailureHook(key, hook_target(located), located.span, every_attempt))
+            target = hook_target(located)
+            found.append(FailureHook(key, target, located.span, every_attempt, options_path))
     if isinstance(broker, Broker):
-        for class_name, _ in broker.middleware:
+        origin = f"middleware of broker {broker.name}"
+        for class_name, setting in broker.middleware:
             if class_name in hooks:
-                _, hook = hooks[class_name]
-                found.append(FailureHook(hook.kind, class_name, hook.span, every_attempt=True))
+                module, hook = hooks[class_name]
+                found.append(
+                    FailureHook(hook.kind, class_name, hook.span, True, module.path, origin)
+                )
+            elif class_name in REPORTING_MIDDLEWARE:
+                found.append(
+                    FailureHook(
+                        REPORTING_MIDDLEWARE[class_name],
+                        class_name,
+                        setting.span,
+                        True,
+                        setting.path,
+                        f"added to broker {broker.name}",
+                    )
+                )
     return tuple(found)
+
+
+def _dead_letter(broker: Broker | Marker | None, resolver: _Resolver) -> DeadLetter:
+    """A failed message goes to ``<queue>.XQ`` for ``dead_message_ttl`` (7 days by default);
+    without the Retries middleware nothing calls ``message.fail()``, so the worker acks a failed
+    message and it is gone (dramatiq 2.2 ``worker.py`` ``post_process_message``)."""
+    state, listed = resolver.middleware_state("Retries")
+    if state == "absent" and listed is not None:
+        why = f"{listed.origin} without Retries: a failed message is acked, not dead-lettered"
+        return DeadLetter("", listed.sourced(0, why))
+    setting = broker.dead_message_ttl if isinstance(broker, Broker) else None
+    if setting is None:
+        return DeadLetter(
+            "dead-letter queue",
+            default(DRAMATIQ_DEAD_MESSAGE_TTL, "dead_message_ttl=7 days (Dramatiq default)"),
+        )
+    assert isinstance(broker, Broker)
+    module = resolver.project.by_path.get(setting.path or "", broker.module)
+    seconds = as_seconds(resolver.project.literal(setting.value, module), DRAMATIQ_MS)
+    origin = f"dead_message_ttl={setting.origin}"
+    return DeadLetter("dead-letter queue", setting.sourced(seconds, origin))
 
 
 class _Resolver:

@@ -40,7 +40,7 @@ def signal_hooks(project: ProjectIndex) -> Iterator[SignalHook]:
                 instance = resolved[0] if isinstance(resolved, tuple) else None
                 strong = strong or instance is not None
             target = f"{module.module}.{handler}"
-            hook = FailureHook(kind, target, span, every_attempt=True)
+            hook = FailureHook(kind, target, span, True, module.path)
             yield SignalHook(instance, strong, hook)
 
 
@@ -51,7 +51,9 @@ def on_error_hooks(project: ProjectIndex) -> dict[str, list[FailureHook]]:
         for task, handler, span in entries:
             key = project.canonical(task, module)
             target = project.canonical(handler, module) if "(" not in handler else handler
-            hooks.setdefault(key, []).append(FailureHook("on_error", target, span))
+            origin = "on the pipeline started at this call only"
+            hook = FailureHook("on_error", target, span, path=module.path, origin=origin)
+            hooks.setdefault(key, []).append(hook)
     return hooks
 
 

@@ -15,7 +15,7 @@ import re
 import libcst as cst
 
 from retrylint.context import FileContext, FunctionInfo, walk
-from retrylint.facts import CallFact, HookFact, JobDef, ObjectFact
+from retrylint.facts import CallFact, ConfigFact, HookFact, JobDef, ObjectFact
 from retrylint.frameworks import FactSink
 from retrylint.frameworks.common import (
     call_shape,
@@ -27,6 +27,7 @@ from retrylint.frameworks.common import (
 from retrylint.frameworks.rq.records import (
     BINDINGS_KEY,
     CLASSES_KEY,
+    DISABLE_DEFAULT_HANDLER,
     DJANGO_ENQUEUE,
     FRAMEWORK,
     FUNCTIONS_KEY,
@@ -424,14 +425,23 @@ def _record_rq_calls(ctx: FileContext, sink: FactSink) -> None:
             )
         elif qualified.split(".", 1)[0] == "rq" and last in WORKER_NAMES:
             for arg in node.args:
-                if (
-                    arg.keyword is not None
-                    and arg.keyword.value == "exception_handlers"
-                    and isinstance(arg.value, cst.List | cst.Tuple)
-                ):
-                    _record_handlers(ctx, sink, [e.value for e in arg.value.elements])
+                keyword = arg.keyword.value if arg.keyword is not None else None
+                if keyword == "exception_handlers":
+                    handlers = _literal(ctx, arg.value)
+                    if isinstance(handlers, cst.List | cst.Tuple):
+                        _record_handlers(ctx, sink, [e.value for e in handlers.elements])
+                elif keyword == DISABLE_DEFAULT_HANDLER:
+                    located = ctx.locate(arg.value)
+                    sink.configs.append(ConfigFact(FRAMEWORK, DISABLE_DEFAULT_HANDLER, located))
         elif last == "push_exc_handler":
             _record_handlers(ctx, sink, [a.value for a in node.args if a.keyword is None])
+
+
+def _literal(ctx: FileContext, node: cst.BaseExpression) -> cst.BaseExpression:
+    """A module-level name's own expression (``HANDLERS = [...]``), else the node itself."""
+    if isinstance(node, cst.Name) and node.value in ctx.constants and node.value not in ctx.imports:
+        return ctx.constants[node.value]
+    return node
 
 
 def _record_handlers(ctx: FileContext, sink: FactSink, handlers: list[cst.BaseExpression]) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from retrylint.facts import CallShape, JobDef
+from retrylint.frameworks.defaults import RQ_FAILURE_TTL
 from retrylint.frameworks.factories import factory_job_defs
 from retrylint.frameworks.rq.facts import JOB_DECORATORS
 from retrylint.frameworks.rq.policy import (
@@ -27,19 +28,28 @@ from retrylint.frameworks.rq.policy import (
     sourced,
     spread_policy,
 )
-from retrylint.frameworks.rq.records import BINDINGS_KEY, FRAMEWORK, FUNCTIONS_KEY, RetryShape, data
+from retrylint.frameworks.rq.records import (
+    BINDINGS_KEY,
+    DISABLE_DEFAULT_HANDLER,
+    FRAMEWORK,
+    FUNCTIONS_KEY,
+    RetryShape,
+    data,
+)
 from retrylint.frameworks.rq.resolve import Resolver
 from retrylint.frameworks.rq.sites import Site, find_wrappers, site_of, wrapper_sites
 from retrylint.model import (
     UNBOUNDED,
     UNKNOWN,
     CallSite,
+    DeadLetter,
     FailureHook,
     Job,
     RetryPolicy,
     SecondsValue,
     Sourced,
     Span,
+    default,
 )
 from retrylint.project import ModuleFacts, ProjectIndex
 from retrylint.values import Located
@@ -120,16 +130,57 @@ def build_jobs(project: ProjectIndex) -> Iterator[Job]:
         key, found = site
         groups.setdefault(key, _JobGroup(key)).sites.append(found)
     handlers = [
-        FailureHook("exception_handler", hook.target, hook.span, every_attempt=True)
-        for _, hook in project.hooks(FRAMEWORK)
+        FailureHook("exception_handler", hook.target, hook.span, True, module.path)
+        for module, hook in project.hooks(FRAMEWORK)
         if hook.kind == "exception_handler"
     ]
+    discarded = _registry_disabled(project)
     for group in groups.values():
         if group.sites or group.job_def is not None:
-            yield _job(resolver, group, handlers)
+            yield _job(resolver, group, handlers, discarded)
 
 
-def _job(resolver: Resolver, group: _JobGroup, handlers: list[FailureHook]) -> Job:
+def _registry_disabled(project: ProjectIndex) -> Sourced[SecondsValue] | None:
+    """A worker started with ``disable_default_exception_handler=True``: RQ then skips the step
+    that moves a failed job to the FailedJobRegistry (``Worker.handle_job_failure``, 3.0)."""
+    for module, config in project.configs(FRAMEWORK):
+        if config.key == DISABLE_DEFAULT_HANDLER and config.value.value is True:
+            origin = f"{DISABLE_DEFAULT_HANDLER}=True on the worker: a failed job is not kept"
+            return Sourced(0, "app-config", origin, config.value.span, module.path)
+    return None
+
+
+def _dead_letter(
+    limits: list[Sourced[SecondsValue]], discarded: Sourced[SecondsValue] | None
+) -> DeadLetter:
+    """The FailedJobRegistry with the shortest ``failure_ttl`` of the job's sites (0 at one site
+    loses that site's failures); nothing when the workers do not keep failed jobs at all."""
+    if discarded is not None:
+        return DeadLetter("FailedJobRegistry", discarded)
+
+    def forever(value: SecondsValue) -> bool:
+        return value is None or (isinstance(value, int | float) and value < 0)  # -1: forever
+
+    def rank(limit: Sourced[SecondsValue]) -> float:
+        if forever(limit.value):
+            return float("inf")
+        if isinstance(limit.value, int | float):
+            return float(limit.value)
+        return 1e300  # unknown: worse than any number, better than forever
+
+    fallback: Sourced[SecondsValue] = default(RQ_FAILURE_TTL, "failure_ttl=1 year (RQ default)")
+    shortest = min(limits, key=rank) if limits else fallback
+    if forever(shortest.value):
+        shortest = replace(shortest, value=None)
+    return DeadLetter("FailedJobRegistry", shortest)
+
+
+def _job(
+    resolver: Resolver,
+    group: _JobGroup,
+    handlers: list[FailureHook],
+    discarded: Sourced[SecondsValue] | None,
+) -> Job:
     project = resolver.project
     definition = _definition(project, group)
     if definition is not None:
@@ -143,12 +194,15 @@ def _job(resolver: Resolver, group: _JobGroup, handlers: list[FailureHook]) -> J
     sites = sorted(group.sites, key=lambda s: (s.module.path, s.call.span))
     policies: list[tuple[CallSite, RetryPolicy]] = []
     limits: list[Sourced[SecondsValue]] = []
+    kept: list[Sourced[SecondsValue]] = []
     hooks: list[FailureHook] = []
     details: list[EnqueueSite] = []
     for site in sites:
         call_site, policy, limit, site_hooks, detail = _call_site(resolver, site, path)
         policies.append((call_site, policy))
         limits.append(limit)
+        if call_site.failure_ttl is not None:
+            kept.append(call_site.failure_ttl)
         hooks.extend(site_hooks)
         details.append(detail)
     job_def = group.job_def[1] if group.job_def else None
@@ -161,7 +215,10 @@ def _job(resolver: Resolver, group: _JobGroup, handlers: list[FailureHook]) -> J
         options = dict(job_def.options) if job_def else {}
         policy = retry_policy(project, def_module, options.get("retry"), None)
         time_limit = job_timeout(project, def_module, "timeout", options.get("timeout"), None, None)
-        hooks.extend(failure_hooks(project, def_module, options.get("on_failure"), None))
+        kept.append(failed_job_ttl(project, def_module, options.get("failure_ttl"), None))
+        hooks.extend(
+            failure_hooks(project, def_module, options.get("on_failure"), "on the @job decorator")
+        )
     unique_hooks = tuple(dict.fromkeys([*hooks, *handlers]))
     job_details: list[tuple[str, Any]] = [("defined_in_project", defined)]
     if job_def is not None and group.job_def is not None:
@@ -184,6 +241,7 @@ def _job(resolver: Resolver, group: _JobGroup, handlers: list[FailureHook]) -> J
         policies=tuple(policies),
         failure_hooks=unique_hooks,
         time_limit=time_limit,
+        dead_letter=_dead_letter(kept, discarded),
         call_sites=tuple(site for site, _ in policies),
         function=function,
         details=tuple(job_details),
@@ -239,9 +297,12 @@ def _call_site(
     failure_ttl = failed_job_ttl(
         project, site.where("failure_ttl"), options.get("failure_ttl"), shown("failure_ttl")
     )
-    hooks = failure_hooks(
-        project, site.where("on_failure"), options.get("on_failure"), shown("on_failure")
+    origin = (
+        "on the @job decorator"
+        if site.decorator is not None
+        else f"at the {site.call.method}() at line {site.call.span.line} only"
     )
+    hooks = failure_hooks(project, site.where("on_failure"), options.get("on_failure"), origin)
     call = site.call
     method = call.method
     if site.wrapper is not None:

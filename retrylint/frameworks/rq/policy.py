@@ -254,7 +254,7 @@ def job_timeout(
     if located is None or located.value is None:
         return fallback  # timeout=None: the queue's default applies
     seconds = timeout_seconds(project, module, located.value)
-    origin = f"{keyword}={located.code}"
+    origin = written(keyword, located)
     if seconds is None:
         origin += " (no time limit)"
     return sourced(seconds, origin, located, path)
@@ -270,13 +270,21 @@ def failed_job_ttl(
     if value is None:
         return fallback
     seconds = float(value) if is_number(value) else UNKNOWN  # type: ignore[arg-type]
-    return sourced(seconds, f"failure_ttl={located.code}", located, path)
+    return sourced(seconds, written("failure_ttl", located), located, path)
+
+
+def written(keyword: str, located: Located) -> str:
+    """``keyword=<code>`` as an origin; an option a job-decorator factory supplies already reads
+    ``keyword=<code> (in factory)``."""
+    code = located.code
+    return code if code.startswith(f"{keyword}=") else f"{keyword}={code}"
 
 
 def failure_hooks(
-    project: ProjectIndex, module: ModuleFacts, located: Located | None, path: str | None
+    project: ProjectIndex, module: ModuleFacts, located: Located | None, origin: str
 ) -> list[FailureHook]:
-    """``on_failure=f`` / ``"pkg.f"`` / ``Callback(f)``: runs on every failed attempt (2.4)."""
+    """``on_failure=f`` / ``"pkg.f"`` / ``Callback(f)``: runs on every failed attempt (2.4).
+    ``module`` is where the keyword is written; ``origin`` says which enqueues it covers."""
     if located is None or located.value is None:
         return []
     value: Value = located.value
@@ -292,4 +300,4 @@ def failure_hooks(
         target = value
     else:
         target = located.code
-    return [FailureHook("on_failure", target, located.span, every_attempt=True)]
+    return [FailureHook("on_failure", target, located.span, True, module.path, origin)]

@@ -36,6 +36,8 @@ GETTERS_KEY = "rq.queue-getters"  # ((function, returns), ...): see facts._recor
 WRAPPERS_KEY = "rq.wrappers"  # (WrapperDef, ...): functions passing a parameter as the job
 WRAPPER_CALLS_KEY = "rq.wrapper-calls"  # ((CallFact, caller's parameters), ...)
 RETRY_SHAPES_KEY = "rq.retry-shapes"  # ((span of the Retry call, RetryShape), ...)
+# ConfigFact key: Worker(disable_default_exception_handler=...), failed jobs then not kept.
+DISABLE_DEFAULT_HANDLER = "disable_default_exception_handler"
 
 Binding = tuple[str, str | None, Value]  # ("call", callee, CallValue) / ("name", target, None)
 
