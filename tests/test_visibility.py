@@ -1,7 +1,7 @@
-"""Failure visibility in the job inventory: the logic fixture projects do not show.
+"""Failure visibility and limits: the logic fixture projects do not show.
 
 Error-tracker integrations switched on and off, Celery result backends and annotations, taskiq
-``post_execute``.
+``post_execute``, and where RL601 reports a framework rather than its jobs.
 """
 
 from __future__ import annotations
@@ -82,6 +82,7 @@ def test_sentry_reports_celery_jobs_as_its_options_say(
     result = analyse_project(root)
     kinds = [kind for kind, _ in hooks_of(result, "proj.tasks.ping")]
     assert (kinds == ["sentry"]) is reported
+    assert any(f.code == "RL601" for f in result.findings) is not reported
 
 
 def test_sentry_options_spread_from_a_dict_are_read_as_defaults_and_said(tmp_path: Path) -> None:
@@ -95,6 +96,83 @@ def test_sentry_options_spread_from_a_dict_are_read_as_defaults_and_said(tmp_pat
     [(kind, origin)] = hooks_of(analyse_project(root), "proj.tasks.ping")
     assert kind == "sentry"
     assert origin is not None and "**options may change the integrations" in origin
+
+
+def test_dramatiq_needs_its_integration_listed_even_through_an_unread_list(
+    tmp_path: Path,
+) -> None:
+    """A list built at run time: the integration classes the file constructs stand in for it."""
+    actors = """
+        import dramatiq
+        from dramatiq.brokers.redis import RedisBroker
+
+        dramatiq.set_broker(RedisBroker())
+
+
+        @dramatiq.actor
+        def reindex():
+            pass
+    """
+    setup = """
+        import sentry_sdk
+        from sentry_sdk.integrations.dramatiq import DramatiqIntegration
+
+        def init(extra):
+            integrations = [*extra, DramatiqIntegration()]
+            sentry_sdk.init(dsn="https://key@sentry.example/1", integrations=[*integrations])
+    """
+    root = project(tmp_path, {"app/actors.py": actors, "app/monitoring.py": setup})
+    [(kind, origin)] = hooks_of(analyse_project(root), "app.actors.reindex")
+    assert kind == "sentry" and origin is not None and "constructed at line" in origin
+
+    unlisted = setup.replace(", integrations=[*integrations]", "")
+    root = project(tmp_path, {"app/monitoring.py": unlisted})
+    result = analyse_project(root)
+    assert hooks_of(result, "app.actors.reindex") == []
+    [finding] = [f for f in result.findings if f.code == "RL601"]
+    assert "does not list DramatiqIntegration" in finding.message
+
+
+def test_sentry_settings_without_an_init_lower_the_confidence(tmp_path: Path) -> None:
+    settings = "SENTRY_CELERY_IGNORE_EXPECTED = True\n"
+    root = project(tmp_path, {"proj/tasks.py": CELERY_TASK, "proj/settings.py": settings})
+    [finding] = [f for f in analyse_project(root).findings if f.code == "RL601"]
+    assert finding.confidence == "low"
+    assert "SENTRY_CELERY_IGNORE_EXPECTED" in finding.message
+
+
+def test_rl601_names_the_framework_when_most_jobs_have_no_hook(tmp_path: Path) -> None:
+    """A build task's on_failure is not the project's alerting: one finding at the app."""
+    tasks = """
+        from celery import Celery, Task
+
+        app = Celery("proj", broker="redis://")
+
+
+        class BuildTask(Task):
+            def on_failure(self, exc, task_id, args, kwargs, einfo):
+                print(task_id)
+
+
+        @app.task(base=BuildTask)
+        def build():
+            pass
+
+
+        @app.task
+        def clean():
+            pass
+
+
+        @app.task
+        def index():
+            pass
+    """
+    root = project(tmp_path, {"proj/tasks.py": tasks})
+    [finding] = [f for f in analyse_project(root).findings if f.code == "RL601"]
+    assert (finding.line, finding.severity) == (4, "medium")
+    assert "2 have no failure hook (only 1 do" in finding.message
+    assert finding.jobs == ("proj.tasks.clean", "proj.tasks.index")
 
 
 def test_celery_on_failure_from_annotations_and_backend_from_namespaced_settings(
@@ -129,6 +207,34 @@ def test_celery_on_failure_from_annotations_and_backend_from_namespaced_settings
     )
     assert job.dead_letter is not None
     assert (job.dead_letter.store, job.dead_letter.kept.value) == ("result backend", 3600)
+
+
+def test_celery_app_wide_ignore_result_is_one_finding_for_its_tasks(tmp_path: Path) -> None:
+    tasks = """
+        from celery import Celery
+
+        app = Celery("proj", backend="redis://localhost/1")
+        app.conf.task_ignore_result = True
+
+
+        @app.task
+        def one():
+            pass
+
+
+        @app.task
+        def two():
+            pass
+
+
+        @app.task(ignore_result=False)
+        def three():
+            pass
+    """
+    root = project(tmp_path, {"proj/tasks.py": tasks})
+    [finding] = [f for f in analyse_project(root).findings if f.code == "RL602"]
+    assert finding.line == 5
+    assert finding.jobs == ("proj.tasks.one", "proj.tasks.two")
 
 
 @pytest.mark.parametrize(("reads", "hooked"), [("result.is_err", True), ("message.labels", False)])

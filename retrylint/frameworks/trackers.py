@@ -45,6 +45,8 @@ from retrylint.project import ModuleFacts, ProjectIndex
 INIT = frozenset({"sentry_sdk.init", "sentry_sdk.api.init", "sentry_sdk.client.init"})
 SENTRY_INIT_DATA = "trackers.sentry-init"
 SENTRY_CONSTRUCTED_DATA = "trackers.sentry-integrations"
+SENTRY_SETTINGS_DATA = "trackers.sentry-settings"
+SETTING_PREFIX = "SENTRY_"  # settings read by a Sentry setup this code does not hold
 KIND = "sentry"
 # The integration class name of each framework, for names seen through a project subclass or an
 # import this analysis cannot follow (``sentry_sdk.integrations.celery`` re-exports).
@@ -76,6 +78,10 @@ class SentryInit:
 
 
 def extract(ctx: FileContext, sink: FactSink) -> None:
+    names = [*ctx.constants, *(n for info in ctx.classes.values() for n in info.attributes)]
+    settings = tuple(name for name in names if name.startswith(SETTING_PREFIX))
+    if settings:
+        sink.data.append((SENTRY_SETTINGS_DATA, settings))
     if not any(target.split(".", 1)[0] == "sentry_sdk" for target in ctx.imports.values()):
         return
     constructed: list[tuple[str, Span]] = []
@@ -149,7 +155,7 @@ def finish_jobs(project: ProjectIndex, jobs: Iterable[Job]) -> list[Job]:
     """Every job with the Sentry hooks of the inits that report its framework."""
     hooks: dict[str, list[FailureHook]] = {}
     for module, init, constructed in _inits(project):
-        on = _integrations(project, module, init, constructed)
+        on, _ = _integrations(project, module, init, constructed)
         for framework, origin in sorted(on.items()):
             hook = FailureHook(
                 KIND,
@@ -168,6 +174,32 @@ def finish_jobs(project: ProjectIndex, jobs: Iterable[Job]) -> list[Job]:
         else job
         for job in jobs
     ]
+
+
+def configured_elsewhere(project: ProjectIndex) -> tuple[str, str] | None:
+    """(path, setting) of a ``SENTRY_*`` setting in a project that calls no ``sentry_sdk.init``:
+    a hint that Sentry is set up outside the analysed code (a deployment's own settings)."""
+    if any(key == SENTRY_INIT_DATA for module in project for key, _ in module.facts.data):
+        return None
+    for module in project:
+        for key, names in module.facts.data:
+            if key == SENTRY_SETTINGS_DATA:
+                return module.path, names[0]
+    return None
+
+
+def silenced(project: ProjectIndex) -> dict[str, str]:
+    """Job frameworks a ``sentry_sdk.init`` in the project leaves unreported, and why (for
+    RL601's message): the init names their integration in ``disabled_integrations``, or turns
+    default integrations off without listing it."""
+    found: dict[str, str] = {}
+    for module, init, constructed in _inits(project):
+        on, off = _integrations(project, module, init, constructed)
+        for framework, why in off.items():
+            found.setdefault(framework, f"sentry_sdk.init at {module.path}:{init.span.line} {why}")
+        for framework in on:
+            found.pop(framework, None)
+    return found
 
 
 def _inits(
@@ -189,10 +221,10 @@ def _integrations(
     module: ModuleFacts,
     init: SentryInit,
     constructed: tuple[tuple[str, Span], ...],
-) -> dict[str, str]:
-    """The job frameworks this ``init`` reports, with why."""
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The job frameworks this ``init`` reports (with why) and those it leaves out (with why)."""
     if init.disabled_dsn:
-        return {}
+        return {}, dict.fromkeys(SENTRY_INTEGRATIONS, "has no DSN")
     disabled = {f for f, _ in _frameworks(project, module, init.disabled)}
     on: dict[str, str] = {}
     for framework, span in _frameworks(project, module, init.integrations):
@@ -204,14 +236,26 @@ def _integrations(
                 f"{_class(framework)} constructed at line {span.line} (integrations not fully "
                 "read)",
             )
-    if init.default_integrations is not False and init.auto_enabling is not False:
-        for framework in sorted(SENTRY_AUTO_ENABLED):
+    off: dict[str, str] = {}
+    auto = init.default_integrations is not False and init.auto_enabling is not False
+    for framework in sorted(SENTRY_AUTO_ENABLED):
+        if auto:
             on.setdefault(framework, f"{_class(framework)} enabled by default (auto-enabling)")
+        elif framework not in on:
+            switch = (
+                "default_integrations=False"
+                if init.default_integrations is False
+                else "auto_enabling_integrations=False"
+            )
+            off[framework] = f"sets {switch} and does not list {_class(framework)}"
     for framework in disabled:
         on.pop(framework, None)
+        off[framework] = f"names {_class(framework)} in disabled_integrations"
+    if "dramatiq" not in on and "dramatiq" not in off:
+        off["dramatiq"] = "does not list DramatiqIntegration (it is not on by default)"
     if init.spread is not None:
         on = {f: f"{why}; **{init.spread} may change the integrations" for f, why in on.items()}
-    return on
+    return on, off
 
 
 def _class(framework: str) -> str:

@@ -33,7 +33,7 @@ import libcst as cst
 from retrylint.context import FileContext
 from retrylint.facts import ConfigFact, ObjectFact
 from retrylint.frameworks import FactSink
-from retrylint.frameworks.celery.names import FRAMEWORK, words
+from retrylint.frameworks.celery.names import APP_CONSTRUCTORS, FRAMEWORK, words
 from retrylint.frameworks.celery.options import Option
 from retrylint.model import UNKNOWN
 from retrylint.project import ModuleFacts, ProjectIndex
@@ -75,6 +75,7 @@ BEAT_ENTRY = "beat_schedule_entry"
 CONFIG_SOURCE = "config_from_object"
 CONFIG_NAMESPACE = "config_namespace"
 TASK_CLS = "task_cls"
+APP_FACTORY = "app_built_by_function"  # a Celery(...) call inside a function (located)
 
 # Celery.__init__ parameters that are not settings.
 _CONSTRUCTOR_PARAMETERS = words(
@@ -121,6 +122,9 @@ def extract_config(ctx: FileContext, sink: FactSink) -> None:
         node = info.node
         func = node.func
         if not isinstance(func, cst.Attribute):
+            if info.function is not None and ctx.qualify(func) in APP_CONSTRUCTORS:
+                # def create_app(): app = Celery(...): the app exists, under no module name
+                sink.configs.append(ConfigFact(FRAMEWORK, APP_FACTORY, ctx.locate(node)))
             continue
         method = func.attr.value
         if method == "update" and _conf_receiver(func.value) is not None:
