@@ -156,6 +156,8 @@ class Config:
     side_effect_packs: tuple[Path, ...] = ()
     secret_name_packs: tuple[Path, ...] = ()
     permanent_error_packs: tuple[Path, ...] = ()
+    network_call_packs: tuple[Path, ...] = ()
+    """RL604: YAML packs of network calls, on top of ``rules/network_calls.yaml``."""
 
     def with_overrides(
         self,
@@ -211,6 +213,7 @@ class Config:
             "side_effect_packs": [_file_digest(p) for p in self.side_effect_packs],
             "secret_name_packs": [_file_digest(p) for p in self.secret_name_packs],
             "permanent_error_packs": [_file_digest(p) for p in self.permanent_error_packs],
+            "network_call_packs": [_file_digest(p) for p in self.network_call_packs],
         }
         blob = json.dumps(relevant, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
@@ -473,6 +476,20 @@ def _secret_packs(value: object, key: str, file: Path, root: Path) -> tuple[Path
     return packs
 
 
+def _network_packs(value: object, key: str, file: Path, root: Path) -> tuple[Path, ...]:
+    """Packs that exist and have the network-call catalogue's shape (checked here, so a typo
+    stops the run with the file and the entry named)."""
+    from retrylint.network_calls import PackError, read_pack
+
+    packs = _packs(value, key, file, root)
+    for pack in packs:
+        try:
+            read_pack(pack)
+        except PackError as error:
+            raise _error(file, f"{key!r} pack {_display(pack)}: {error}") from None
+    return packs
+
+
 _PARSERS: dict[str, tuple[str, Callable[[Any, str, Path, Path], Any]]] = {
     "select": ("select", _selectors),
     "extend-select": ("extend_select", _selectors),
@@ -495,6 +512,7 @@ _PARSERS: dict[str, tuple[str, Callable[[Any, str, Path, Path], Any]]] = {
     "extra-side-effects": ("side_effect_packs", _side_effect_packs),
     "extra-secret-names": ("secret_name_packs", _secret_packs),
     "extra-permanent-errors": ("permanent_error_packs", _packs),
+    "extra-network-calls": ("network_call_packs", _network_packs),
 }
 
 

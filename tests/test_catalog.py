@@ -59,6 +59,7 @@ EXPECTED_OPTIONS = {
     "RL402": ("extra-side-effects", "job-reach-depth"),
     "RL501": ("extra-secret-names",),
     "RL502": ("extra-secret-names",),
+    "RL604": ("extra-network-calls",),
 }
 
 HEADINGS = (

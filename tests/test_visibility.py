@@ -1,7 +1,8 @@
-"""Failure visibility and limits: the logic fixture projects do not show.
+"""Failure visibility and limits (RL601-RL605): the logic fixture projects do not show.
 
-Error-tracker integrations switched on and off, Celery result backends and annotations, taskiq
-``post_execute``, and where RL601 reports a framework rather than its jobs.
+Error-tracker integrations switched on and off, the network-call pack's validation and the
+config key that loads it, Celery result backends and annotations, taskiq ``post_execute``,
+and where RL601 reports a framework rather than its jobs.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from retrylint.config import ConfigError, load_config
+from retrylint.network_calls import PackError, load_network_calls, read_pack
 from tests.conftest import analyse_project
 
 
@@ -260,3 +263,46 @@ def test_taskiq_post_execute_is_a_hook_only_when_it_reads_the_outcome(
     root = project(tmp_path, {"app/tasks.py": tasks})
     kinds = [kind for kind, _ in hooks_of(analyse_project(root), "app.tasks.ping")]
     assert (kinds == ["middleware.post_execute"]) is hooked
+
+
+def test_the_builtin_network_pack_loads() -> None:
+    catalogue = load_network_calls()
+    assert catalogue.calls["requests.get"].default == "none"
+    assert catalogue.calls["urllib.request.urlopen"].position == 2
+    assert catalogue.calls["aiohttp.ClientSession"].none_keeps_default
+    assert "get" in catalogue.sessions["requests.Session"][0]
+    assert "urlopen" in catalogue.last_names
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("calls: {}", "`calls` must be a list"),
+        ("calls:\n  - {name: x.y, timeout: timeout}", "calls[0].default must be"),
+        ("calls:\n  - {name: x.y, timeout: t, default: none, wait: 3}", "unknown key 'wait'"),
+        (
+            "sessions:\n  - {constructors: [], methods: [get], timeout: t, default: none}",
+            "non-empty",
+        ),
+        ("no_timeout_values:\n  - {name: x.Timeout}", "bounded_by must list"),
+        ("clients: []", "unknown section 'clients'"),
+    ],
+)
+def test_pack_errors_name_the_entry(tmp_path: Path, text: str, message: str) -> None:
+    pack = tmp_path / "pack.yaml"
+    pack.write_text(text, encoding="utf-8")
+    with pytest.raises(PackError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        read_pack(pack)
+
+
+def test_extra_network_calls_are_validated_when_the_config_is_read(tmp_path: Path) -> None:
+    (tmp_path / "retrylint.toml").write_text('extra-network-calls = ["pack.yaml"]\n')
+    (tmp_path / "pack.yaml").write_text("calls:\n  - {name: sdk.Client, timeout: 5}\n")
+    with pytest.raises(ConfigError, match=r"'extra-network-calls' pack .*calls\[0\].timeout"):
+        load_config(tmp_path)
+    (tmp_path / "pack.yaml").write_text(
+        "calls:\n  - {name: sdk.Client, timeout: timeout, default: none, note: waits}\n"
+    )
+    config = load_config(tmp_path)
+    assert config.network_call_packs == ((tmp_path / "pack.yaml").resolve(),)
+    assert load_network_calls(config.network_call_packs).calls["sdk.Client"].note == "waits"
