@@ -306,3 +306,43 @@ def test_extra_network_calls_are_validated_when_the_config_is_read(tmp_path: Pat
     config = load_config(tmp_path)
     assert config.network_call_packs == ((tmp_path / "pack.yaml").resolve(),)
     assert load_network_calls(config.network_call_packs).calls["sdk.Client"].note == "waits"
+
+
+def rl605(root: Path) -> list[tuple[str, int, str]]:
+    result = analyse_project(root, select=("RL605",))
+    return [(f.path, f.span.line, f.confidence) for f in result.findings]
+
+
+SCHEDULE = """
+    from celery.schedules import crontab
+
+    CELERY_BEAT_SCHEDULE = {
+        "finish": {"task": "proj.jobs.builds.finish_builds", "schedule": crontab(minute=0)},
+        "typo": {"task": "proj.jobs.builds.finsh_builds", "schedule": crontab(minute=5)},
+    }
+"""
+
+
+def test_a_default_name_under_another_import_root_is_known(tmp_path: Path) -> None:
+    # proj/jobs/ has no __init__.py (a namespace package): the folder layout makes the module
+    # "builds", the worker imports "proj.jobs.builds". Only the real typo is reported.
+    root = project(tmp_path, {"proj/settings.py": SCHEDULE, "proj/celery.py": CELERY_TASK})
+    jobs = tmp_path / "proj" / "jobs"
+    jobs.mkdir()
+    (jobs / "builds.py").write_text(
+        "from celery import shared_task\n\n\n@shared_task\ndef finish_builds():\n    pass\n"
+    )
+    assert rl605(root) == [("proj/settings.py", 6, "high")]
+
+
+def test_a_task_whose_name_is_not_written_out_makes_findings_uncertain(tmp_path: Path) -> None:
+    tasks = (
+        textwrap.dedent(CELERY_TASK)
+        + "\n\n@app.task(name=NAMES['cleanup'])\ndef cleanup():\n    pass\n"
+    )
+    root = project(tmp_path, {"proj/settings.py": SCHEDULE, "proj/celery.py": tasks})
+    assert [confidence for *_, confidence in rl605(root)] == ["low", "low"]
+
+
+def test_schedules_are_not_judged_without_any_celery_task(tmp_path: Path) -> None:
+    assert rl605(project(tmp_path, {"proj/settings.py": SCHEDULE})) == []

@@ -42,6 +42,7 @@ ADAPTERS: tuple[str, ...] = (
     "retrying",
     "retry_library.shared",
     "loops",
+    "schedulers",
     "trackers",
 )
 
