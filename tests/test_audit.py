@@ -114,13 +114,16 @@ def test_json_report(shop: Path) -> None:
     summary = document["summary"]
     assert summary["jobs"] == len(document["jobs"]) == 10
     assert summary["by_framework"] == {"celery": 9, "huey": 1}
-    assert summary["by_severity"] == {"high": 4, "medium": 4, "low": 3}
+    assert summary["by_severity"] == {"high": 5, "medium": 6, "low": 3}
     assert summary["by_family"] == {
         "retry bounds": {"high": 2, "medium": 0, "low": 0},
         "backoff and jitter": {"high": 2, "medium": 1, "low": 3},
         "idempotency": {"high": 0, "medium": 3, "low": 0},
+        # a beat entry naming no task (RL605), a request without a timeout (RL604), the Huey
+        # instance with no failure hook (RL601)
+        "visibility and limits": {"high": 1, "medium": 2, "low": 0},
     }
-    assert summary["grade"] == "C" and summary["score"] == 79
+    assert summary["grade"] == "D" and summary["score"] == 51
     by_name = {job["qualname"]: job for job in document["jobs"]}
     receipt = by_name["shop.tasks.send_receipt"]
     # two high retry findings and the email it sends again on a retry (RL401, medium)
@@ -166,7 +169,7 @@ def test_highlights_answer_the_first_questions(shop: Path) -> None:
     text = invoke("audit", ".").stdout
     assert "- 9 of 10 jobs retry; 2 can retry forever; none for longer than 6 h." in text
     assert "- 1 of 10 queue jobs have no failure hook retrylint could find" in text
-    assert "- 11 findings (4 high, 4 medium, 3 low) in 7 of 10 jobs." in text
+    assert "- 14 findings (5 high, 6 medium, 3 low) in 8 of 10 jobs and 1 outside any job." in text
 
 
 # Grades
