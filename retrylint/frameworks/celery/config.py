@@ -76,6 +76,7 @@ CONFIG_SOURCE = "config_from_object"
 CONFIG_NAMESPACE = "config_namespace"
 TASK_CLS = "task_cls"
 APP_FACTORY = "app_built_by_function"  # a Celery(...) call inside a function (located)
+_NOT_APP_CONFIG = frozenset({BEAT_ENTRY, APP_FACTORY})  # unowned facts that configure no app
 
 # Celery.__init__ parameters that are not settings.
 _CONSTRUCTOR_PARAMETERS = words(
@@ -299,6 +300,7 @@ class Apps:
                 name = f"{module.module}.{fact.name}"
                 self.apps[name] = App(name, module, fact)
         self.settings: dict[str, list[tuple[ModuleFacts, ConfigFact]]] = {}
+        unowned: list[tuple[ModuleFacts, ConfigFact]] = []  # config of no module-level app
         for module, config in index.configs(FRAMEWORK):
             scope = config.scope or ""
             if scope.startswith(SETTINGS_SCOPE):
@@ -307,16 +309,44 @@ class Apps:
                 continue
             app = self.app_of(scope, module)
             if app is None:
+                unowned.append((module, config))
                 continue
-            if config.key == CONFIG_SOURCE:
-                app.sources.append((module, config))
-            elif config.key == CONFIG_NAMESPACE:
-                if isinstance(config.value.value, str):
-                    app.namespace = config.value.value
-            elif config.key == TASK_CLS:
-                app.task_cls = (module, config)
-            else:
-                app.changes.setdefault(config.key, []).append((module, config))
+            self._configure(app, module, config)
+        self.built_in_function = None if self.apps else self._built_in_function(unowned)
+
+    def _configure(self, app: App, module: ModuleFacts, config: ConfigFact) -> None:
+        if config.key == CONFIG_SOURCE:
+            app.sources.append((module, config))
+        elif config.key == CONFIG_NAMESPACE:
+            if isinstance(config.value.value, str):
+                app.namespace = config.value.value
+        elif config.key == TASK_CLS:
+            app.task_cls = (module, config)
+        else:
+            app.changes.setdefault(config.key, []).append((module, config))
+
+    def _built_in_function(self, unowned: list[tuple[ModuleFacts, ConfigFact]]) -> App | None:
+        """The one app of a project that builds it inside a function (a factory, a lazy
+        property: ``self._app = Celery(...); self._app.config_from_object("proj.config")``).
+
+        Its tasks bind to it through a name the analysis cannot follow (a proxy, a getter), so
+        without it they would get Celery's defaults and not the settings it loads. Only with one
+        such app and with configuration written in the same file as it.
+        """
+        factories = [(m, c) for m, c in unowned if c.key == APP_FACTORY]
+        if len(factories) != 1:
+            return None
+        module, built = factories[0]
+        configs = [
+            (m, c) for m, c in unowned if m.path == module.path and c.key not in _NOT_APP_CONFIG
+        ]
+        if not configs:
+            return None
+        fact = ObjectFact("<built in a function>", "celery-app", FRAMEWORK, built.value.span)
+        app = App(f"{module.module}.<built in a function>", module, fact)
+        for owner, config in configs:
+            self._configure(app, owner, config)
+        return app
 
     def app_of(self, name: str, module: ModuleFacts) -> App | None:
         found = self.index.object(name, module)
@@ -328,7 +358,7 @@ class Apps:
     def default_app(self, module: ModuleFacts) -> App | None:
         """The app a shared task (or an unresolved receiver) most likely binds to."""
         if not self.apps:
-            return None
+            return self.built_in_function
         if len(self.apps) == 1:
             return next(iter(self.apps.values()))
 
