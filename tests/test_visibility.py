@@ -346,3 +346,29 @@ def test_a_task_whose_name_is_not_written_out_makes_findings_uncertain(tmp_path:
 
 def test_schedules_are_not_judged_without_any_celery_task(tmp_path: Path) -> None:
     assert rl605(project(tmp_path, {"proj/settings.py": SCHEDULE})) == []
+
+
+def test_a_time_limit_set_by_every_caller_is_not_missing(tmp_path: Path) -> None:
+    # Builds get their limit from the project they build: the caller sets it per run.
+    tasks = textwrap.dedent(CELERY_TASK) + textwrap.dedent(
+        """
+
+        @app.task
+        def build(project_id):
+            pass
+
+
+        @app.task
+        def sync(project_id):
+            pass
+
+
+        def trigger(project_id, limit):
+            build.apply_async(args=(project_id,), time_limit=limit)
+            options = {"soft_time_limit": limit}
+            sync.signature(args=(project_id,), **options).apply_async()
+        """
+    )
+    root = project(tmp_path, {"proj/celery.py": tasks})
+    result = analyse_project(root, select=("RL603",))
+    assert [finding.job for finding in result.findings] == ["proj.celery.ping"]

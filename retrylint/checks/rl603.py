@@ -6,7 +6,8 @@ namespaces, RQ ``Queue(default_timeout=...)``, Dramatiq ``TimeLimit``, arq ``job
 then the framework's default (RQ 180 s, Dramatiq 10 min, arq 300 s; none for Celery, Huey and
 taskiq). Reported when that is known to be no limit at all: at the setting that removed the
 limit, or at the job when a framework without a default was given none. Unknown limits (read
-at run time) are not reported.
+at run time) are not reported, nor Celery tasks whose callers set the limit per call
+(``apply_async(time_limit=...)``, or options spread with ``**``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from retrylint.checks import Project, make_finding
 from retrylint.checks.visibility import queue_jobs, subject
 from retrylint.findings import Finding
+from retrylint.model import Job
 
 CODE = "RL603"
 
@@ -38,11 +40,15 @@ _NONE_BY_DEFAULT = {
 }
 
 
+# Call options that set a limit for one run (Celery apply_async / signature options).
+_PER_CALL = {"celery": frozenset({"time_limit", "soft_time_limit"})}
+
+
 def check_project(project: Project) -> Iterator[Finding]:
     for framework, jobs in sorted(queue_jobs(project).items()):
         for job in jobs:
             limit = job.time_limit
-            if limit is None or limit.value is not None:
+            if limit is None or limit.value is not None or _limited_per_call(job):
                 continue
             path, span = job.path, job.span
             reason = f"{limit.describe()} switches it off"
@@ -60,3 +66,12 @@ def check_project(project: Project) -> Iterator[Finding]:
                 job=job.qualname,
                 jobs=(job.qualname,),
             )
+
+
+def _limited_per_call(job: Job) -> bool:
+    """A call site sets the limit (``apply_async(time_limit=...)``) or may (``**options``): a
+    task whose limit depends on what it runs (a build for this project) is given it there."""
+    options = _PER_CALL.get(job.framework, frozenset())
+    return bool(options) and any(
+        "**" in site.keywords or options & set(site.keywords) for site in job.call_sites
+    )
