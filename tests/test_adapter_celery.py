@@ -838,6 +838,8 @@ def test_beat_schedule_entries_and_objects_are_facts() -> None:
         }
         app.conf.beat_schedule["late"] = {"task": "proj.tasks.late", "schedule": 5}
         CELERY_BEAT_SCHEDULE = {"x": {"task": "proj.tasks.x", "schedule": 1}}
+        if DEBUG:
+            CELERY_BEAT_SCHEDULE["y"] = {"task": "proj.tasks.y", "schedule": 2}
         """
     )
     entries = [c for c in found.configs if c.key == "beat_schedule_entry"]
@@ -846,6 +848,7 @@ def test_beat_schedule_entries_and_objects_are_facts() -> None:
         ("proj.tasks.cleanup", "$.app", 8),
         ("proj.tasks.late", "$.app", 10),
         ("proj.tasks.x", "settings:$", 11),
+        ("proj.tasks.y", "settings:$", 13),
     ]
     assert [(o.name, o.kind, o.framework) for o in found.objects] == [
         ("app", "celery-app", "celery")

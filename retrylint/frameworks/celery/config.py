@@ -191,10 +191,20 @@ def _config_assignment(
             and (owner := ctx.qualify(app)) is not None
         ):
             _beat_entry(ctx, sink, value, owner)
+        elif isinstance(target.value, cst.Name) and _is_beat_schedule(target.value.value):
+            # CELERY_BEAT_SCHEDULE["x"] = {...} in a settings module (often under an `if`)
+            _beat_entry(ctx, sink, value, SETTINGS_SCOPE + "$")
 
 
 def _is_setting_name(name: str) -> bool:
     return name in SETTINGS or (name.isupper() and name.startswith("CELERY"))
+
+
+def _is_beat_schedule(name: str) -> bool:
+    return _is_setting_name(name) and "beat_schedule" in {
+        normalise_setting(name, None),
+        normalise_setting(name, "CELERY"),
+    }
 
 
 def normalise_setting(raw: str, namespace: str | None) -> str | None:
