@@ -13,7 +13,8 @@ Schedules name their job by a string that nothing checks until it fires:
 
 What the analysis cannot see is not reported: a name whose first component is not a package of
 the analysed project belongs to a library (``django_celery_beat``, ``health_check``); a
-project with no Celery task at all was not analysed whole. The analysis derives module names
+project with no Celery task at all, or a name in a module that was not analysed while its
+package was not either, says nothing about the rest of the project (a run over a few files). The analysis derives module names
 from the folders (``__init__.py`` up to the import root): when that root differs from the one
 the worker imports from (namespace packages, a ``src`` layout run from above), a default name
 and a schedule may differ by leading package names, so a name that ends with a task's default
@@ -68,6 +69,8 @@ def _celery(index: ProjectIndex, jobs: list[Job], roots: set[str]) -> Iterator[F
             continue
         if "." in name and name.split(".")[0] not in roots:
             continue  # a library's task
+        if not _judged(index, name.rpartition(".")[0]):
+            continue
         near = difflib.get_close_matches(name, names, n=_NEAR, cutoff=_CUTOFF)
         shown = [f"'{n}' ({names[n].path}:{names[n].span.line})" for n in near]
         hint = (
@@ -133,6 +136,8 @@ def _apscheduler(project: Project, roots: set[str]) -> Iterator[Finding]:
         head = attribute.split(".")[0]
         if module is None and module_name.split(".")[0] not in roots:
             continue  # a library's function
+        if not _judged(index, module_name):
+            continue
         if module is not None and (head in module.names or head in module.imports):
             continue
         if module is None:
@@ -169,6 +174,16 @@ def _entries(index: ProjectIndex, framework: str, key: str) -> Iterator[_Entry]:
         if isinstance(value, str) and value and place not in seen:
             seen.add(place)
             yield _Entry(module, config.value, value)
+
+
+def _judged(index: ProjectIndex, module_name: str) -> bool:
+    """Whether the analysis can tell that a job in ``module_name`` is missing: the module was
+    analysed, or its package was and the module is not in it. A run over some files of a
+    project (or a namespace package, which has no ``__init__``) says nothing about the rest."""
+    if not module_name or module_name in index.modules:
+        return True
+    package = module_name.rpartition(".")[0]
+    return bool(package) and package in index.modules and index.modules[package].is_package
 
 
 def _module_hint(index: ProjectIndex, jobs: list[Job], name: str) -> str:
