@@ -365,12 +365,27 @@ def test_a_time_limit_set_by_every_caller_is_not_missing(tmp_path: Path) -> None
             pass
 
 
+        @app.task
+        def index(project_id):
+            pass
+
+
+        @app.task
+        def notify(project_id):
+            pass
+
+
         def trigger(project_id, limit):
             build.apply_async(args=(project_id,), time_limit=limit)
             options = {"soft_time_limit": limit}
             sync.signature(args=(project_id,), **options).apply_async()
+            index.signature(args=(project_id,), options=options).apply_async()
+            notify.delay(project_id, time_limit=limit)  # the task's own argument
         """
     )
     root = project(tmp_path, {"proj/celery.py": tasks})
     result = analyse_project(root, select=("RL603",))
-    assert [finding.job for finding in result.findings] == ["proj.celery.ping"]
+    assert [finding.job for finding in result.findings] == [
+        "proj.celery.ping",
+        "proj.celery.notify",
+    ]

@@ -7,7 +7,8 @@ then the framework's default (RQ 180 s, Dramatiq 10 min, arq 300 s; none for Cel
 taskiq). Reported when that is known to be no limit at all: at the setting that removed the
 limit, or at the job when a framework without a default was given none. Unknown limits (read
 at run time) are not reported, nor Celery tasks whose callers set the limit per call
-(``apply_async(time_limit=...)``, or options spread with ``**``).
+(``apply_async(time_limit=...)``, options spread with ``**`` or given as
+``signature(..., options=...)``).
 """
 
 from __future__ import annotations
@@ -40,8 +41,10 @@ _NONE_BY_DEFAULT = {
 }
 
 
-# Call options that set a limit for one run (Celery apply_async / signature options).
-_PER_CALL = {"celery": frozenset({"time_limit", "soft_time_limit"})}
+# Celery calls whose keywords are run options (delay / s pass the task's own arguments), and
+# the options that limit that run; signature also takes them as an options={...} dict.
+_OPTION_METHODS = frozenset({"apply_async", "signature", "subtask"})
+_LIMITS = frozenset({"time_limit", "soft_time_limit", "**"})
 
 
 def check_project(project: Project) -> Iterator[Finding]:
@@ -69,9 +72,15 @@ def check_project(project: Project) -> Iterator[Finding]:
 
 
 def _limited_per_call(job: Job) -> bool:
-    """A call site sets the limit (``apply_async(time_limit=...)``) or may (``**options``): a
-    task whose limit depends on what it runs (a build for this project) is given it there."""
-    options = _PER_CALL.get(job.framework, frozenset())
-    return bool(options) and any(
-        "**" in site.keywords or options & set(site.keywords) for site in job.call_sites
-    )
+    """A Celery call site sets the limit (``apply_async(time_limit=...)``) or may
+    (``**options``, ``signature(..., options=options)``): a task whose limit depends on what it
+    runs (a build for this project) is given it there."""
+    if job.framework != "celery":
+        return False
+    for site in job.call_sites:
+        if site.method not in _OPTION_METHODS:
+            continue
+        keywords = set(site.keywords)
+        if keywords & _LIMITS or (site.method != "apply_async" and "options" in keywords):
+            return True
+    return False
