@@ -317,24 +317,40 @@ SCHEDULE = """
     from celery.schedules import crontab
 
     CELERY_BEAT_SCHEDULE = {
-        "finish": {"task": "proj.jobs.builds.finish_builds", "schedule": crontab(minute=0)},
+        "finish": {"task": "jobs.finish_builds", "schedule": crontab(minute=0)},
         "typo": {"task": "proj.celery.pnig", "schedule": crontab(minute=5)},
-        "not-analysed": {"task": "proj.jobs.builds.finsh_builds", "schedule": crontab(minute=9)},
+        "moved": {"task": "proj.reports.nightly", "schedule": crontab(minute=9)},
     }
 """
 
 
 def test_a_default_name_under_another_import_root_is_known(tmp_path: Path) -> None:
-    # proj/jobs/ has no __init__.py (a namespace package): the folder layout makes the module
-    # "builds", the worker imports "proj.jobs.builds". Only the typo in an analysed module is
-    # reported: a name in a module nothing analysed (here under a namespace package) is not.
-    root = project(tmp_path, {"proj/settings.py": SCHEDULE, "proj/celery.py": CELERY_TASK})
-    jobs = tmp_path / "proj" / "jobs"
-    jobs.mkdir()
-    (jobs / "builds.py").write_text(
-        "from celery import shared_task\n\n\n@shared_task\ndef finish_builds():\n    pass\n"
+    # The worker runs from inside proj/ and registers "jobs.finish_builds"; the folder layout
+    # names the task "proj.jobs.finish_builds". The typo and the missing module are reported.
+    jobs = "from celery import shared_task\n\n\n@shared_task\ndef finish_builds():\n    pass\n"
+    files = {"proj/settings.py": SCHEDULE, "proj/celery.py": CELERY_TASK, "proj/jobs.py": jobs}
+    assert rl605(project(tmp_path, files)) == [
+        ("proj/settings.py", 6, "high"),
+        ("proj/settings.py", 7, "high"),
+    ]
+
+
+def test_a_name_in_a_module_the_run_did_not_see_is_judged_only_by_its_package() -> None:
+    from retrylint.checks.rl605 import _judged
+    from retrylint.facts import FileFacts
+    from retrylint.project import ModuleFacts, ProjectIndex
+
+    index = ProjectIndex(
+        [
+            ModuleFacts("shop", "shop/__init__.py", True, FileFacts()),
+            ModuleFacts("shop.tasks", "shop/tasks.py", False, FileFacts()),
+            ModuleFacts("billing.settings", "billing/settings.py", False, FileFacts()),
+        ]
     )
-    assert rl605(root) == [("proj/settings.py", 6, "high")]
+    assert _judged(index, "shop.tasks")  # analysed
+    assert _judged(index, "shop.reports")  # its package was analysed and has no such module
+    assert not _judged(index, "billing.tasks")  # a run over some files: billing/ not seen
+    assert not _judged(index, "shop.sub.tasks")  # nor its package shop.sub
 
 
 def test_a_task_whose_name_is_not_written_out_makes_findings_uncertain(tmp_path: Path) -> None:
@@ -343,7 +359,7 @@ def test_a_task_whose_name_is_not_written_out_makes_findings_uncertain(tmp_path:
         + "\n\n@app.task(name=NAMES['cleanup'])\ndef cleanup():\n    pass\n"
     )
     root = project(tmp_path, {"proj/settings.py": SCHEDULE, "proj/celery.py": tasks})
-    assert [confidence for *_, confidence in rl605(root)] == ["low"]
+    assert [confidence for *_, confidence in rl605(root)] == ["low", "low"]
 
 
 def test_schedules_are_not_judged_without_any_celery_task(tmp_path: Path) -> None:
