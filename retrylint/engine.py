@@ -103,15 +103,20 @@ def parses(text: str) -> bool:
 # parser overflows the C stack somewhere past a thousand and takes the process down with it.
 MAX_NESTING = 200
 _BRACKETS = re.compile(r"[\[\](){}]")
+_NOT_BRACKETS = re.compile(r"[^\[\](){}]+")
+_INNERMOST_PAIR = re.compile(r"\(\)|\[\]|\{\}")
 
 
 def _too_deeply_nested(text: str) -> tuple[str, int, int] | None:
     """(message, line, column) when brackets nest deeper than Python allows, else None.
 
-    A cheap count rules out almost every file; a raw scan (strings included, so an over-count)
+    A cheap count rules out almost every file; peeling matched pairs off the brackets alone
+    (strings included, so an over-count; each round of one C-speed substitution removes one level)
     rules out the rest; only a file that still looks too deep is tokenized to be sure.
     """
     if text.count("(") + text.count("[") + text.count("{") <= MAX_NESTING:
+        return None
+    if _peeled_within_limit(_NOT_BRACKETS.sub("", text)):
         return None
     depth = deepest = 0
     for match in _BRACKETS.finditer(text):
@@ -120,6 +125,20 @@ def _too_deeply_nested(text: str) -> tuple[str, int, int] | None:
     if deepest <= MAX_NESTING:
         return None
     return _tokenized_nesting(text)
+
+
+def _peeled_within_limit(brackets: str) -> bool:
+    """Whether removing innermost ``()``/``[]``/``{}`` pairs empties ``brackets`` within
+    MAX_NESTING rounds: then nothing nests deeper. Unbalanced text (brackets in strings) may
+    never empty: the caller then falls back to counting."""
+    for _ in range(MAX_NESTING):
+        if not brackets:
+            return True
+        peeled = _INNERMOST_PAIR.sub("", brackets)  # pairs made adjacent wait for the next round
+        if peeled == brackets:
+            return False
+        brackets = peeled
+    return not brackets
 
 
 def _tokenized_nesting(text: str) -> tuple[str, int, int] | None:

@@ -40,7 +40,7 @@ class CommentScan:
 
 def scan_comments(source: str) -> CommentScan:
     """Suppression comments and multi-line statement ranges of a file that parsed."""
-    if "noqa" not in source.lower() and "retrylint" not in source:
+    if not may_suppress(source):
         return CommentScan((), False, ())
     suppressions: list[Suppression] = []
     ignore_file = False
@@ -77,6 +77,34 @@ def _parse_comment(text: str, physical: str, line: int, column: int) -> Suppress
         parsed = tuple(c.upper() for c in _CODE.findall(codes)) if codes else None
         return Suppression(line, parsed, "noqa", span, text, code_end)
     return None
+
+
+# Every mention of noqa in the text, foreign or ours.
+_NOQA_WORD = re.compile(r"noqa", re.IGNORECASE)
+
+
+def may_suppress(source: str) -> bool:
+    """Whether the file may hold a comment that suppresses a retrylint finding.
+
+    Tokenizing is a pure-Python pass over the whole file, so it runs only when this text search
+    says it could matter: a ``retrylint:`` directive, a bare ``noqa``, or a ``noqa`` naming an
+    ``RL`` code. A ``# noqa: E501`` for other linters suppresses nothing of ours and is never
+    reported as unused, so a file whose every ``noqa`` is such a comment needs no scan. Any
+    ``noqa`` the search cannot read as that shape (a bare one, one inside a string that is not a
+    comment) counts as one that may matter. The search reads the same pattern as the comment
+    parser, so a comment it calls foreign is foreign when tokenized too.
+    """
+    if "retrylint:" in source:
+        return True
+    words = len(_NOQA_WORD.findall(source))
+    if not words:
+        return False
+    foreign = 0
+    for match in _NOQA.finditer(source):
+        codes = match.group("codes")
+        if codes and not any(code.upper().startswith("RL") for code in _CODE.findall(codes)):
+            foreign += 1
+    return foreign != words
 
 
 class SuppressionMap:
