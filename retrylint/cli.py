@@ -32,6 +32,7 @@ from retrylint.cli_output import (
 )
 
 if TYPE_CHECKING:
+    from retrylint.cache import ResultCache
     from retrylint.catalog import Catalog
     from retrylint.config import Config
     from retrylint.engine import RunResult
@@ -120,6 +121,8 @@ def _open_session(
 
 def _note_planned_rules(catalog: Catalog, selectors: Sequence[str]) -> None:
     """Say so when a rule asked for by name or code has no check yet: silence is not a pass."""
+    if not selectors:
+        return  # the rule modules import the parser: a cached run must not pay for that
     from retrylint.checks import is_implemented
 
     for selector in selectors:
@@ -215,6 +218,14 @@ def main() -> None:
 @click.option("--statistics", is_flag=True, help="Print a count per rule instead of each finding.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
 @click.option("--stdin-filename", help="The file name to report for source read from stdin (`-`).")
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    help="Keep per-file results here between runs (default: .retrylint_cache beside the config).",
+)
+@click.option(
+    "--no-cache", is_flag=True, help="Analyse every file afresh; read and write no cache."
+)
 def check(
     paths: tuple[str, ...],
     config_path: str | None,
@@ -235,6 +246,8 @@ def check(
     statistics: bool,
     quiet: bool,
     stdin_filename: str | None,
+    cache_dir: str | None,
+    no_cache: bool,
 ) -> None:
     """Check PATHS (default: the current folder) for job code that fails quietly.
 
@@ -260,6 +273,7 @@ def check(
         stdin = (stdin_filename or "-", sys.stdin.buffer.read())
     if baseline_path and write_baseline_path:
         fail("--baseline and --write-baseline cannot be used together")
+    cache = None if no_cache else _open_cache(session, cache_dir, verbose)
     with ProgressBar(output_format == "text" and wanted(False)) as progress:
         result = _guarded(
             run,
@@ -269,7 +283,11 @@ def check(
             stdin=stdin,
             verbose=verbose,
             progress=progress,
+            cache=cache,
+            findings_only=not (fix or diff),
         )
+    if cache is not None:
+        cache.prune()
     notes: list[str] = []
     if session.out_of_scope:
         count = session.out_of_scope
@@ -313,6 +331,17 @@ def check(
         sources=sources,
     )
     sys.exit(_exit_code(result, errors, session.config, exit_zero))
+
+
+def _open_cache(session: Session, cache_dir: str | None, verbose: bool) -> ResultCache:
+    """The cache for this run's settings: --cache-dir, else the config's, else beside it."""
+    from retrylint.cache import ResultCache
+    from retrylint.engine import AnalysisSettings
+
+    config = session.config
+    folder = Path(cache_dir) if cache_dir else config.cache_dir or config.root / ".retrylint_cache"
+    settings = AnalysisSettings(config, session.selected, verbose)
+    return ResultCache(folder.resolve(), settings.cache_key())
 
 
 def _apply_fixes(

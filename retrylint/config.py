@@ -158,6 +158,8 @@ class Config:
     permanent_error_packs: tuple[Path, ...] = ()
     network_call_packs: tuple[Path, ...] = ()
     """RL604: YAML packs of network calls, on top of ``rules/network_calls.yaml``."""
+    cache_dir: Path | None = None
+    """Where per-file results are kept between runs; None: ``.retrylint_cache`` under `root`."""
 
     def with_overrides(
         self,
@@ -438,6 +440,12 @@ def _duration(value: object, key: str, file: Path, root: Path) -> float:
     return parse_duration(value, key=key, file=file)
 
 
+def _folder_path(value: object, key: str, file: Path, root: Path) -> Path:
+    if not isinstance(value, str) or not value.strip():
+        raise _error(file, f"{key!r} must be a folder path, got {_show(value)}")
+    return (root / value).resolve()
+
+
 def _packs(value: object, key: str, file: Path, root: Path) -> tuple[Path, ...]:
     packs = []
     for name in _strings(value, key, file):
@@ -513,6 +521,7 @@ _PARSERS: dict[str, tuple[str, Callable[[Any, str, Path, Path], Any]]] = {
     "extra-secret-names": ("secret_name_packs", _secret_packs),
     "extra-permanent-errors": ("permanent_error_packs", _packs),
     "extra-network-calls": ("network_call_packs", _network_packs),
+    "cache-dir": ("cache_dir", _folder_path),
 }
 
 

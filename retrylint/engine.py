@@ -31,14 +31,17 @@ from retrylint.model import Job, Sourced
 from retrylint.source import SourceDecodeError, SourceText, decode_source
 
 if TYPE_CHECKING:
+    from retrylint.cache import ResultCache
     from retrylint.project import ModuleFacts, ProjectIndex
     from retrylint.reach import JobReach
 
 # Told (files analysed, files in all) during the per-file phase: the CLI's progress bar.
 Progress = Callable[[int, int], None]
 
-# Fewer files than this are analysed in-process: a pool's start-up costs more than it saves.
+# Fewer files than this, holding fewer bytes than that, are analysed in-process: a pool's
+# start-up costs more than it saves (a megabyte is about two seconds of parsing).
 PARALLEL_THRESHOLD = 24
+PARALLEL_MIN_BYTES = 1024 * 1024
 # libcst needs 300-650 bytes of memory per source byte while parsing: generated files larger
 # than this are skipped (and said so) rather than risking the machine's memory.
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -52,6 +55,17 @@ class AnalysisSettings:
     selected: frozenset[str]
     verbose: bool = False  # internal errors carry their traceback
 
+    def cache_key(self) -> str:
+        """Names the cached results these settings may share: config, rules and verbosity."""
+        rules = ",".join(sorted(self.selected))
+        return f"{self.config.fingerprint()[:24]}-{_short_digest(rules)}-{int(self.verbose)}"
+
+
+def _short_digest(text: str) -> str:
+    import hashlib
+
+    return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
+
 
 @dataclass
 class RunResult:
@@ -59,9 +73,16 @@ class RunResult:
     jobs: list[Job]
     errors: list[tuple[str, str]]  # (path, message): files that could not be checked
     files: int
-    reach: JobReach  # what code each job runs
+    stored_reach: JobReach | None  # None in a stored outcome (see ``run``'s findings_only)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why) not analysed
     sources: dict[str, SourceText] = field(default_factory=dict)
+
+    @property
+    def reach(self) -> JobReach:
+        """What code each job runs; a run asked for findings only may not have it."""
+        if self.stored_reach is None:
+            raise ValueError("this outcome came from the cache: run without findings_only")
+        return self.stored_reach
 
 
 def analyse_source(path: str, data: bytes, settings: AnalysisSettings) -> FileResult:
@@ -295,21 +316,29 @@ def _is_constant(value: object) -> bool:
     return isinstance(value, Ref)
 
 
-def _analyse_path(item: tuple[str, AnalysisSettings, bytes | None]) -> FileResult:
-    path, settings, overlay = item
-    if overlay is not None:
-        return _analyse_guarded(path, overlay, settings)
-    try:
-        size = os.stat(path).st_size
-        if size > MAX_FILE_BYTES:
-            return FileResult(path, None, error=f"skipped: {size} bytes, larger than the limit")
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except IsADirectoryError:
-        return FileResult(path, None, error="is a directory, not a file")
-    except OSError as error:
-        return FileResult(path, None, error=error.strerror or str(error))
-    return _analyse_guarded(path, data, settings)
+_Item = tuple[str, AnalysisSettings, "bytes | None", "ResultCache | None"]
+
+
+def _analyse_path(item: _Item) -> FileResult:
+    """One file's result from the bytes given (else read here), stored when there is a cache."""
+    path, settings, data, cache = item
+    if data is None:
+        try:
+            size = os.stat(path).st_size
+            if size > MAX_FILE_BYTES:
+                return FileResult(path, None, error=f"skipped: {size} bytes, larger than the limit")
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except IsADirectoryError:
+            return FileResult(path, None, error="is a directory, not a file")
+        except OSError as error:
+            return FileResult(path, None, error=error.strerror or str(error))
+    result = _analyse_guarded(path, data, settings)
+    if cache is not None:
+        from retrylint.cache import digest
+
+        cache.store(path, digest(data), result)
+    return result
 
 
 def _analyse_guarded(path: str, data: bytes, settings: AnalysisSettings) -> FileResult:
@@ -325,33 +354,99 @@ def analyse_files(
     settings: AnalysisSettings,
     overlay: dict[str, bytes] | None = None,
     progress: Progress | None = None,
+    cache: ResultCache | None = None,
+    contents: dict[str, bytes] | None = None,
 ) -> list[FileResult]:
-    """Per-file phase over many files, on every core when there are enough of them.
+    """Per-file phase over many files, on every core when there is enough work, in ``paths``'
+    order.
 
-    ``overlay`` maps paths to bytes that stand in for the file on disk (the fixer's rounds);
-    ``progress`` is told (files done, files in all) as results come in.
+    ``overlay`` maps paths to bytes that stand in for the file on disk (the fixer's rounds; never
+    cached); ``progress`` is told (files done, files in all) as results come in. With a
+    ``cache``, ``contents`` holds the bytes of the files already read (each file is read once):
+    a file whose entry was made from the same bytes is answered from the cache, the rest are
+    analysed and stored.
     """
     overlay = overlay or {}
-    items = [(path, settings, overlay.get(path)) for path in paths]
+    contents = contents or {}
+    done: dict[str, FileResult] = {}
+    if cache is not None:
+        from retrylint.cache import digest
+
+        for path in paths:
+            if path not in overlay and path in contents:
+                hit = cache.load(path, digest(contents[path]))
+                if hit is not None:
+                    done[path] = hit
+        cache.touch(done)
+    todo: list[_Item] = [
+        (p, settings, overlay[p], None) if p in overlay else (p, settings, contents.get(p), cache)
+        for p in paths
+        if p not in done
+    ]
+    for result in _counted(_schedule(todo), len(paths), progress, already=len(done)):
+        done[result.path] = result
+    return [done[path] for path in paths]
+
+
+def _schedule(items: list[_Item]) -> Iterable[FileResult]:
+    """Results in any order: serially for a little work, else on a pool, largest files first.
+
+    Handing out the biggest files first (and small files in small chunks) keeps the tail short:
+    no core sits idle while the other parses one large file picked up last. A pre-commit run on a
+    few small files never pays for starting a pool.
+    """
     workers = min(os.cpu_count() or 1, 8)
-    if len(items) < PARALLEL_THRESHOLD or workers < 2:
-        return _counted((_analyse_path(item) for item in items), len(items), progress)
+    sizes = {item[0]: _size(item) for item in items}
+    enough = len(items) >= PARALLEL_THRESHOLD or sum(sizes.values()) >= PARALLEL_MIN_BYTES
+    if workers < 2 or len(items) < 2 or not enough:
+        return map(_analyse_path, items)
+    items = sorted(items, key=lambda item: sizes[item[0]], reverse=True)
     context = multiprocessing.get_context("fork") if sys.platform == "linux" else None
-    chunksize = max(1, len(items) // (workers * 8))
+    chunksize = max(1, min(8, len(items) // (workers * 16)))
+    return _pooled(items, workers, context, chunksize)
+
+
+def _pooled(items: list[_Item], workers: int, context: Any, chunksize: int) -> Iterable[FileResult]:
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        results = pool.map(_analyse_path, items, chunksize=chunksize)
-        return _counted(results, len(items), progress)
+        yield from pool.map(_analyse_path, items, chunksize=chunksize)
+
+
+def _size(item: _Item) -> int:
+    path, _, data, _ = item
+    if data is not None:
+        return len(data)
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 def _counted(
-    results: Iterable[FileResult], total: int, progress: Progress | None
+    results: Iterable[FileResult], total: int, progress: Progress | None, already: int = 0
 ) -> list[FileResult]:
     collected = []
+    if progress is not None and already:
+        progress(already, total)
     for result in results:
         collected.append(result)
         if progress is not None:
-            progress(len(collected), total)
+            progress(already + len(collected), total)
     return collected
+
+
+def read_sources(paths: Sequence[str]) -> dict[str, bytes]:
+    """The bytes of every readable file of a size retrylint analyses (others are left to the
+    per-file phase, which reports why)."""
+    contents = {}
+    for path in paths:
+        try:
+            if os.stat(path).st_size > MAX_FILE_BYTES:
+                continue
+            with open(path, "rb") as handle:
+                contents[path] = handle.read()
+        except OSError:
+            continue
+    return contents
 
 
 def _describe(error: Exception) -> str:
@@ -442,14 +537,33 @@ def run(
     overlay: dict[str, bytes] | None = None,
     verbose: bool = False,
     progress: Progress | None = None,
+    cache: ResultCache | None = None,
+    findings_only: bool = False,
 ) -> RunResult:
-    """Check ``paths`` (and stdin's bytes under a file name): findings, jobs and file errors."""
+    """Check ``paths`` (and stdin's bytes under a file name): findings, jobs and file errors.
+
+    With a ``cache``, unchanged files are not analysed again (stdin and overlays always are).
+    ``findings_only`` says the caller reads only findings, errors and skipped files (`check`
+    without fixes): a run over exactly the files and bytes of a stored run then answers with that
+    run's outcome, with no jobs and no reach, and without importing the parser.
+    """
+    settings = AnalysisSettings(config, selected, verbose)
+    if stdin is not None or overlay:
+        cache = None
+    contents = read_sources(paths) if cache is not None else {}
+    run_key = None
+    if cache is not None and len(contents) == len(paths):
+        run_key = _run_key(cache, settings, paths, contents, module_names)
+        if findings_only and (outcome := cache.load_run(run_key)) is not None:
+            cache.touch(paths)
+            kept, file_errors, files, skipped_files = outcome
+            return RunResult(kept, [], file_errors, files, None, skipped_files)
     from retrylint.checks import Project, rule_module
     from retrylint.findings import keep_job_code, merge_places
     from retrylint.reach import JobReach
 
-    settings = AnalysisSettings(config, selected, verbose)
-    results = analyse_files(paths, settings, overlay, progress)
+    results = analyse_files(paths, settings, overlay, progress, cache, contents)
+    del contents  # the bytes of a large project need not outlive the per-file phase
     if stdin is not None:
         results.append(_analyse_guarded(stdin[0], stdin[1], settings))
     errors = [(r.path, r.error) for r in results if r.error and not r.error.startswith("skipped")]
@@ -474,7 +588,30 @@ def run(
             )
     findings = _filter(findings, results, config, selected)
     findings.sort(key=Finding.sort_key)
+    if cache is not None and run_key is not None:
+        cache.store_run(run_key, (findings, errors, len(results), skipped))
     return RunResult(findings, jobs, errors, len(results), reach, skipped)
+
+
+def _run_key(
+    cache: ResultCache,
+    settings: AnalysisSettings,
+    paths: Sequence[str],
+    contents: dict[str, bytes],
+    module_names: dict[str, str] | None,
+) -> str:
+    """What a whole run's outcome depends on: the settings, the config's root (per-file-ignores
+    are relative to it), module names given by the caller, and every path with its bytes."""
+    config = settings.config
+    parts: list[object] = [
+        settings.cache_key(),
+        str(config.root),
+        sorted((module_names or {}).items()),
+    ]
+    from retrylint.cache import digest
+
+    parts.extend((path, digest(contents[path])) for path in paths)
+    return cache.run_key(parts)
 
 
 def _filter(
