@@ -273,7 +273,8 @@ def check(
         stdin = (stdin_filename or "-", sys.stdin.buffer.read())
     if baseline_path and write_baseline_path:
         fail("--baseline and --write-baseline cannot be used together")
-    cache = None if no_cache else _open_cache(session, cache_dir, verbose)
+    # A fix writes the files it fixes and nothing else: no cache either.
+    cache = None if no_cache or fix or diff else _open_cache(session, cache_dir, verbose)
     with ProgressBar(output_format == "text" and wanted(False)) as progress:
         result = _guarded(
             run,
@@ -284,7 +285,7 @@ def check(
             verbose=verbose,
             progress=progress,
             cache=cache,
-            findings_only=not (fix or diff),
+            findings_only=True,
         )
     if cache is not None:
         cache.prune()
