@@ -1,13 +1,18 @@
-"""Wall time of retrylint against ruff, fixit, bandit and pylint on the same files, side by side.
+"""Wall time and peak memory of retrylint against ruff and its peers on the same files, in turn.
 
-Machines here are small and shared, so single numbers drift: every round runs each tool once, in
-turn, and the report gives each tool's median and its ratio to ruff's median from the same run.
+Machines here are small and shared, so single numbers drift: every round runs each command once,
+in turn, and the report gives each command's median and its ratio to ruff's median from the same
+rounds. retrylint runs three ways: cold (no cache), warm (cache filled, nothing changed) and one
+file changed (cache filled, one file's bytes differ from the last run). ruff runs without and
+with its cache. The folders are copied to a temporary folder first, so caches and the changed
+file never touch the originals.
 
     python bench/compare.py /path/to/repo [more paths] --rounds 3 --peers /path/to/venv/bin
 
-The peers are looked up in --peers (a virtual environment's bin folder with ruff, fixit, bandit
-and pylint installed: `pip install ruff fixit bandit pylint`), then on PATH; a missing tool is
-skipped and said so. retrylint is the one installed beside this Python.
+The peers (semgrep with one local rule, bandit, pylint with two checks, fixit) are looked up in
+--peers, then on PATH; a missing one is skipped and said so (`--skip TOOL` leaves one out).
+retrylint is the one installed beside this Python. Both analyse every file (`--scope all`), ruff
+with the rules closest to retrylint's (bare and broad excepts, try-except-pass, logging, secrets).
 """
 
 from __future__ import annotations
@@ -18,28 +23,110 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
+RUFF_RULES = "E722,BLE001,S110,S112,TRY,LOG,G,S105,S106,S107"
+SEMGREP_RULE = """rules:
+  - id: broad-except-pass
+    languages: [python]
+    severity: WARNING
+    message: an exception is swallowed
+    pattern: |
+      try:
+          ...
+      except Exception:
+          pass
+"""
 
-def python_files(paths: list[str]) -> list[Path]:
+
+@dataclass
+class Tool:
+    name: str
+    command: list[str]
+    before: Callable[[], None] | None = None  # run untimed before each timed run
+    fill: bool = False  # run once untimed first, to fill its cache
+    times: list[float] = field(default_factory=list)
+    peaks: list[int] = field(default_factory=list)  # KiB, the largest process of the run
+    cpu: list[float] = field(default_factory=list)  # user + system seconds, all its processes
+
+
+def python_files(paths: list[Path]) -> list[Path]:
+    """Every ``*.py`` file under the paths (a folder can be named ``x.py``)."""
     files: list[Path] = []
-    for path in map(Path, paths):
-        files.extend(sorted(path.rglob("*.py")) if path.is_dir() else [path])
+    for path in paths:
+        found = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        files.extend(f for f in found if f.is_file())
     return files
 
 
-def commands(paths: list[str], peers: str | None) -> dict[str, list[str]]:
-    def find(name: str) -> str | None:
-        if peers and (Path(peers) / name).exists():
-            return str(Path(peers) / name)
-        return shutil.which(name)
+def measure(command: list[str], cwd: Path) -> tuple[float, int, float]:
+    """Wall seconds, the peak resident memory (KiB) of the largest process it ran, and the CPU
+    seconds of all its processes (steadier than wall time when others load the machine)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    _, _, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    process.returncode = 0  # reaped by wait4
+    return elapsed, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
 
+
+def find(name: str, peers: str | None) -> str | None:
+    for folder in (peers, str(Path(sys.executable).parent)):
+        if folder and (Path(folder) / name).exists():
+            return str(Path(folder) / name)
+    return shutil.which(name)
+
+
+def one_file_changer(files: list[Path]) -> Callable[[], None]:
+    """Before each run, flip a trailing comment on the largest file: a real content change."""
+    target = max(files, key=lambda f: f.stat().st_size)
+    original = target.read_bytes()
+    state = {"changed": False}
+
+    def change() -> None:
+        state["changed"] = not state["changed"]
+        extra = b"\n# benchmark edit\n" if state["changed"] else b""
+        target.write_bytes(original + extra)
+
+    return change
+
+
+def tools(work: Path, paths: list[str], peers: str | None, skip: set[str]) -> list[Tool]:
     retrylint = str(Path(sys.executable).parent / "retrylint")
-    table = {
-        "ruff": ["check", "--no-cache", "--exit-zero", "--quiet", *paths],
-        "retrylint": ["check", "--exit-zero", "--quiet", *paths],
-        "fixit": ["lint", *paths],
+    cache = str(work / "retrylint-cache")
+    ruff_cache = str(work / "ruff-cache")
+    check = [retrylint, "check", "--exit-zero", "--quiet", "--scope", "all", "--format", "json"]
+    files = python_files([work / p for p in paths])
+    rule = work / "semgrep-rule.yml"
+    rule.write_text(SEMGREP_RULE, encoding="utf-8")
+    table = [
+        ("ruff", ["--no-cache"], "ruff"),
+        ("ruff (cached)", ["--cache-dir", ruff_cache], "ruff"),
+    ]
+    found: list[Tool] = []
+    for name, extra, binary in table:
+        ruff = find(binary, peers)
+        if ruff:
+            command = [ruff, "check", "--exit-zero", "--quiet", "--select", RUFF_RULES, *extra]
+            found.append(Tool(name, [*command, *paths], fill="cached" in name))
+    found += [
+        Tool("retrylint (cold)", [*check, "--no-cache", *paths]),
+        Tool("retrylint (warm)", [*check, "--cache-dir", cache, *paths], fill=True),
+        Tool(
+            "retrylint (one file changed)",
+            [*check, "--cache-dir", cache, *paths],
+            before=one_file_changer(files),
+            fill=True,
+        ),
+    ]
+    peer_commands = {
+        "semgrep": ["scan", "--quiet", "--metrics=off", "--config", str(rule), *paths],
         "bandit": ["-q", "-r", *paths],
         "pylint": [
             "-j2",
@@ -48,21 +135,15 @@ def commands(paths: list[str], peers: str | None) -> dict[str, list[str]]:
             "--enable=bare-except,broad-exception-caught",
             *paths,
         ],
+        "fixit": ["lint", *paths],
     }
-    found: dict[str, list[str]] = {}
-    for tool, args in table.items():
-        executable = retrylint if tool == "retrylint" else find(tool)
-        if executable is None or not os.path.exists(executable):
-            print(f"skipped {tool}: not installed", file=sys.stderr)
+    for name, args in peer_commands.items():
+        executable = find(name, peers)
+        if executable is None:
+            print(f"skipped {name}: not installed", file=sys.stderr)
             continue
-        found[tool] = [executable, *args]
-    return found
-
-
-def measure(command: list[str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    return time.perf_counter() - start
+        found.append(Tool(name, [executable, *args]))
+    return [t for t in found if t.name not in skip and t.name.split(" ")[0] not in skip]
 
 
 def main() -> None:
@@ -71,25 +152,68 @@ def main() -> None:
     )
     parser.add_argument("paths", nargs="+")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--peers", help="bin folder holding ruff, fixit, bandit, pylint")
+    parser.add_argument("--peers", help="bin folder holding ruff, semgrep, bandit, pylint, fixit")
     parser.add_argument("--skip", action="append", default=[], help="tool to leave out")
+    parser.add_argument(
+        "--once",
+        action="append",
+        default=[],
+        help="tool timed in the first round only (the slow ones, on a busy machine)",
+    )
+    parser.add_argument(
+        "--work", type=Path, help="keep the copies (and caches) in this folder, reused if there"
+    )
     args = parser.parse_args()
 
-    files = python_files(args.paths)
-    lines = sum(len(f.read_bytes().splitlines()) for f in files)
-    tools = {k: v for k, v in commands(args.paths, args.peers).items() if k not in args.skip}
-    times: dict[str, list[float]] = {tool: [] for tool in tools}
-    for _ in range(args.rounds):
-        for tool, command in tools.items():
-            times[tool].append(measure(command))
-    base = statistics.median(times["ruff"]) if "ruff" in times else None
-    print(f"{len(files)} files, {lines} lines, {args.rounds} rounds, {os.cpu_count()} cores\n")
-    print("| tool | median s | x ruff |")
-    print("|---|---|---|")
-    for tool, values in sorted(times.items(), key=lambda item: statistics.median(item[1])):
-        median = statistics.median(values)
-        ratio = f"{median / base:.1f}x" if base else "-"
-        print(f"| {tool} | {median:.2f} | {ratio} |")
+    with tempfile.TemporaryDirectory(prefix="retrylint-bench-") as folder:
+        work = args.work.resolve() if args.work else Path(folder)
+        names = []
+        for path in map(Path, args.paths):
+            name = path.resolve().name
+            if not (work / name).exists():
+                shutil.copytree(
+                    path, work / name, symlinks=True, ignore=shutil.ignore_patterns(".git")
+                )
+            names.append(name)
+        files = python_files([work / n for n in names])
+        lines = sum(len(f.read_bytes().splitlines()) for f in files)
+        runs = tools(work, names, args.peers, set(args.skip))
+        for tool in runs:  # fill the caches
+            if tool.fill:
+                measure(tool.command, work)
+        for round in range(args.rounds):
+            for tool in runs:
+                if round and (tool.name in args.once or tool.name.split(" ")[0] in args.once):
+                    continue
+                if tool.before:
+                    tool.before()
+                elapsed, peak, cpu = measure(tool.command, work)
+                tool.times.append(elapsed)
+                tool.peaks.append(peak)
+                tool.cpu.append(cpu)
+    report(runs, len(files), lines, args.rounds)
+
+
+def report(runs: list[Tool], files: int, lines: int, rounds: int) -> None:
+    base = {t.name: statistics.median(t.times) for t in runs}
+    ruff = base.get("ruff")
+    ruff_cached = base.get("ruff (cached)")
+    print(f"{files} files, {lines} lines, up to {rounds} rounds, {os.cpu_count()} cores\n")
+    print(
+        "| command | runs | median s | min-max s | x ruff (no cache) | x ruff (cached) "
+        "| CPU s | peak MiB |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for tool in sorted(runs, key=lambda t: base[t.name]):
+        median = base[tool.name]
+        ratio = f"{median / ruff:.1f}x" if ruff else "-"
+        cached = f"{median / ruff_cached:.1f}x" if ruff_cached else "-"
+        spread = f"{min(tool.times):.2f}-{max(tool.times):.2f}"
+        peak = max(tool.peaks) / 1024
+        print(
+            f"| {tool.name} | {len(tool.times)} | {median:.2f} | {spread} | {ratio} | {cached} "
+            f"| {statistics.median(tool.cpu):.2f} | {peak:.0f} |"
+        )
 
 
 if __name__ == "__main__":
