@@ -84,16 +84,14 @@ def find(name: str, peers: str | None) -> str | None:
 
 
 def one_file_changer(files: list[Path]) -> Callable[[], None]:
-    """Before each run, flip a trailing comment on a file of median size: a real content change
-    to a typical file (the largest is often a data table that says little about an edit)."""
+    """Before each run, give a file of median size a comment it never had: a content change no
+    stored outcome knows, to a typical file (the largest is often a data table)."""
     target = sorted(files, key=lambda f: (f.stat().st_size, str(f)))[len(files) // 2]
     original = target.read_bytes()
-    state = {"changed": False}
+    edits = iter(range(1, 1_000_000))
 
     def change() -> None:
-        state["changed"] = not state["changed"]
-        extra = b"\n# benchmark edit\n" if state["changed"] else b""
-        target.write_bytes(original + extra)
+        target.write_bytes(original + f"\n# benchmark edit {next(edits)} {time.time()}\n".encode())
 
     return change
 
