@@ -360,6 +360,7 @@ def _apply_fixes(
     anything would change.
     """
     from retrylint.engine import run
+    from retrylint.fix_imports import local_packages
     from retrylint.fixer import fix_until_stable, write_outcome
     from retrylint.reporters import display_path
     from retrylint.source import encode_source
@@ -379,7 +380,10 @@ def _apply_fixes(
             session.files, session.config, session.selected, stdin=current, overlay=files_overlay
         ).findings
 
-    outcome, remaining = fix_until_stable(result.findings, read, analyse, unsafe=unsafe)
+    first_party = local_packages(session.config.root)
+    outcome, remaining = fix_until_stable(
+        result.findings, read, analyse, unsafe=unsafe, first_party=first_party
+    )
     for path, why in outcome.dropped:
         notes.append(f"warning: {display_path(path)}: {why}")
     if diff:

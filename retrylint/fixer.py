@@ -4,7 +4,8 @@ How a file gets fixed:
 1. Take the applicable fixes (safe; unsafe too with ``--unsafe-fixes``) of its findings and apply
    every one whose edits do not overlap an edit already taken. Identical import edits are applied
    once, and not at all when the file already has that line.
-2. The new text must parse; if it does not, the file's fixes are dropped and reported.
+2. The new text must parse; if it does not, the file's fixes are dropped and reported. Imports
+   the fixes made unused are removed and added ``from`` imports merged (``fix_imports``).
 3. Analyse the project again with the new text in memory and repeat while fixes remain (an
    overlapping fix left out in one round is applied in the next), at most ``MAX_ROUNDS`` times.
    A file that still has applicable fixes after that is unstable (fixing twice would change it
@@ -25,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from retrylint.findings import Finding, Fix
+from retrylint.fix_imports import tidy_imports
 from retrylint.source import SourceText, decode_source, encode_source
 
 MAX_ROUNDS = 8
@@ -128,11 +130,13 @@ def fix_until_stable(
     analyse: Analyse,
     *,
     unsafe: bool,
+    first_party: frozenset[str] = frozenset(),
 ) -> tuple[FixOutcome, list[Finding]]:
     """Fix every file with applicable fixes; returns the outcome and the findings that remain.
 
     ``analyse(overlay)`` re-runs the whole analysis with ``overlay`` (path -> bytes) standing in
-    for files on disk, so project-level rules see the fixed text too.
+    for files on disk, so project-level rules see the fixed text too. ``first_party``: the
+    project's own top-level modules, for where an added import line goes.
     """
     from retrylint.engine import parses
 
@@ -159,7 +163,9 @@ def fix_until_stable(
                 outcome.fixed.pop(path, None)
                 overlay.pop(path, None)
                 continue
-            outcome.fixed[path] = new_text
+            outcome.fixed[path] = new_text = tidy_imports(
+                text, new_text, _added(text, fixes), first_party
+            )
             overlay[path] = encode_source(new_text, source)
         current = analyse(overlay)
     unstable = {f.path for f in current if applicable(f.fix, unsafe)}
@@ -170,6 +176,12 @@ def fix_until_stable(
     if unstable:
         current = analyse(overlay)
     return outcome, current
+
+
+def _added(text: str, fixes: Sequence[Fix]) -> set[str]:
+    """The import lines the fixes add to ``text`` (those it does not have already)."""
+    lines = {e.content.strip() for fix in fixes for e in fix.edits if e.import_line}
+    return {line for line in lines if not _has_line(text, line)}
 
 
 class ChangedOnDisk(OSError):

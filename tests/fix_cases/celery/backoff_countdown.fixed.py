@@ -1,7 +1,8 @@
 """RL201: self.retry(countdown=<constant>) retries at a fixed pace; the countdown grows instead."""
 
-from celery import Celery, Task
 import random
+
+from celery import Celery, Task
 
 app = Celery("shop")
 

@@ -3,10 +3,10 @@
 A retry on a condition (no exception) waits for a state, not for a dependency: left alone.
 """
 
+import random
 import smtplib
 
 from celery import Celery, Task
-import random
 
 app = Celery("shop")
 

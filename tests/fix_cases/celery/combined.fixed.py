@@ -1,7 +1,8 @@
 """Several rules on one task: fixes that touch one node are applied in turn, round by round."""
 
-from celery import Celery
 import random
+
+from celery import Celery
 
 app = Celery("shop")
 

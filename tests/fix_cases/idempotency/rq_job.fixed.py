@@ -2,8 +2,7 @@
 
 import stripe
 from redis import Redis
-from rq import Queue, Retry
-from rq import get_current_job
+from rq import Queue, Retry, get_current_job
 
 queue = Queue(connection=Redis())
 

@@ -1,5 +1,4 @@
 """Bounded loops whose delays grow without jitter or cap."""
-from time import sleep as pause
 
 import requests
 from retrylint.guard import RetryBudget

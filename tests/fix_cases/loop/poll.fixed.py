@@ -1,7 +1,5 @@
 """Polls that never give up, sync and async."""
 
-import asyncio
-import time
 from retrylint.guard import RetryBudget
 
 

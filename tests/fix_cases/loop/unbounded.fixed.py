@@ -1,7 +1,6 @@
 """A loop that retries forever, every 10 seconds."""
 
 import logging
-import time
 
 import requests
 from retrylint.guard import RetryBudget

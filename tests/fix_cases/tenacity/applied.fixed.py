@@ -1,8 +1,7 @@
 """tenacity decorators applied by hand, and one factory: the edit goes in the retry(...) call."""
 
 import tenacity
-from tenacity import retry, stop_after_attempt, wait_fixed
-from tenacity import wait_random_exponential
+from tenacity import retry, stop_after_attempt, wait_random_exponential
 
 
 def _refresh(client):

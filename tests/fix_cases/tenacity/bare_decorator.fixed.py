@@ -1,8 +1,6 @@
 """Bare @retry: retried forever, immediately."""
 
-from tenacity import retry
-from tenacity import stop_after_attempt
-from tenacity import wait_random_exponential
+from tenacity import retry, stop_after_attempt, wait_random_exponential
 
 
 @retry(stop=stop_after_attempt(5), wait=wait_random_exponential(multiplier=1, max=3600))

@@ -1,7 +1,13 @@
 """Retrying blocks, wrapped calls and retry_with."""
 
-from tenacity import AsyncRetrying, Retrying, retry, stop_after_attempt, wait_fixed
-from tenacity import wait_random_exponential
+from tenacity import (
+    AsyncRetrying,
+    Retrying,
+    retry,
+    stop_after_attempt,
+    wait_fixed,
+    wait_random_exponential,
+)
 
 
 def download(client, path):

@@ -1,8 +1,13 @@
 """Bounded attempts whose waits add up to more than max-retry-window."""
 
 import tenacity as t
-from tenacity import Retrying, retry, stop_after_attempt, wait_random_exponential
-from tenacity import stop_after_delay
+from tenacity import (
+    Retrying,
+    retry,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_random_exponential,
+)
 
 
 @retry(stop=stop_after_attempt(30) | stop_after_delay(21600), wait=wait_random_exponential(multiplier=1, max=3600))

@@ -1,9 +1,11 @@
 """wait_exponential without jitter becomes wait_random_exponential, arguments kept."""
 
 import tenacity as t
-from tenacity import retry, stop_after_attempt, wait_exponential
-from tenacity import wait_exponential as exponential
-from tenacity import wait_random_exponential
+from tenacity import (
+    retry,
+    stop_after_attempt,
+    wait_random_exponential,
+)
 
 
 @retry(stop=stop_after_attempt(5), wait=wait_random_exponential(multiplier=1, max=60))

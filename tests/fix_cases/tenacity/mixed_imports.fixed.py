@@ -1,8 +1,11 @@
 """Both import styles: each decorator's own style is followed."""
 
 import tenacity as t
-from tenacity import retry, stop_after_attempt, wait_exponential
-from tenacity import wait_random_exponential
+from tenacity import (
+    retry,
+    stop_after_attempt,
+    wait_random_exponential,
+)
 
 
 @retry(wait=wait_random_exponential(multiplier=1, max=20), stop=stop_after_attempt(5))

@@ -2,9 +2,13 @@
 
 import logging
 
-from tenacity import before_sleep_log, retry, retry_if_exception_type, wait_fixed
-from tenacity import wait_random_exponential
-from tenacity import stop_after_attempt
+from tenacity import (
+    before_sleep_log,
+    retry,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
 
 log = logging.getLogger(__name__)
 

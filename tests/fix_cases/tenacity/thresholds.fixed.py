@@ -1,8 +1,10 @@
 """Numbers come from the config: default-max-attempts = 3, max-backoff = "90s"."""
 
-from tenacity import retry, wait_exponential
-from tenacity import stop_after_attempt
-from tenacity import wait_random_exponential
+from tenacity import (
+    retry,
+    stop_after_attempt,
+    wait_random_exponential,
+)
 
 
 @retry(stop=stop_after_attempt(3), wait=wait_random_exponential(multiplier=1, max=90))
