@@ -6,19 +6,24 @@ imported): `retrylint check` and `retrylint jobs` must finish without an interna
 change nothing, and ruff (F401 unused import, F841 unused variable, I001 import order) must
 report nothing on a fixed file that it did not report before the fix.
 
-Usage: real_packages.py PYTHON WORKDIR   (PYTHON: the interpreter with retrylint and ruff)
-Prints a table and exits 1 on any failure.
+Usage: real_packages.py PYTHON [WORKDIR]
+PYTHON: the interpreter with retrylint and ruff. WORKDIR (default: retrylint-real-packages in
+the temporary folder) keeps the downloaded archives between runs. Prints a table (the last
+column counts ruff findings of those codes that the fix added) and exits 1 on any failure.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import py_compile
+import re
 import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -86,7 +91,9 @@ def download(work: Path) -> list[Path]:
             else:
                 with tarfile.open(archive) as opened:
                     opened.extractall(target, filter="data")
-        trees.append(target)
+        inside = [entry for entry in target.iterdir() if entry.is_dir()]
+        # the project root (pyproject.toml, the package folder) is the archive's one top folder
+        trees.append(inside[0] if len(inside) == 1 else target)
     return trees
 
 
@@ -115,7 +122,7 @@ def lint_counts(python: str, folder: Path, files: list[str]) -> dict[str, int]:
     return counts
 
 
-def check_package(python: str, tree: Path) -> tuple[list[str], list[str]]:
+def check_package(python: str, tree: Path, work: Path) -> tuple[list[str], list[str]]:
     """(table row, failures) for one unpacked package."""
     failures: list[str] = []
     check = run(
@@ -129,12 +136,12 @@ def check_package(python: str, tree: Path) -> tuple[list[str], list[str]]:
         report = json.loads(check.stdout)
         job_count = len(json.loads(jobs.stdout)["jobs"])
     except (json.JSONDecodeError, KeyError):
-        return [tree.name, "-", "-", "-", "-", "-", "-"], [*failures, f"{tree.name}: no JSON"]
+        return [tree.name, *"-" * 7], [*failures, f"{tree.name}: no JSON"]
     files = report["summary"]["files"]
     internal = [e for e in report["summary"]["errors"] if "internal error" in e["message"]]
     failures.extend(f"{tree.name}: {e['path']}: {e['message']}" for e in internal)
 
-    copy = tree.parent.parent / "fixed" / tree.name
+    copy = work / "fixed" / tree.name
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(tree, copy)
     before = {p.relative_to(copy).as_posix(): p.read_bytes() for p in copy.rglob("*.py")}
@@ -143,6 +150,9 @@ def check_package(python: str, tree: Path) -> tuple[list[str], list[str]]:
     )
     if "Traceback" in fixed.stderr:
         failures.append(f"{tree.name}: --fix: {fixed.stderr.strip()[:500]}")
+    applied = re.search(r"Fixed (\d+) finding", fixed.stdout + fixed.stderr)
+    dropped = [line for line in fixed.stdout.splitlines() if line.startswith("warning:")]
+    failures.extend(f"{tree.name}: --fix dropped a fix: {line}" for line in dropped)
     changed = sorted(name for name, data in before.items() if (copy / name).read_bytes() != data)
     compiled = True
     for name in changed:
@@ -156,7 +166,7 @@ def check_package(python: str, tree: Path) -> tuple[list[str], list[str]]:
         failures.append(f"{tree.name}: a second --fix would change the code again")
     unclean = 0
     if changed:
-        originals = tree.parent.parent / "originals" / tree.name
+        originals = work / "originals" / tree.name
         shutil.rmtree(originals, ignore_errors=True)
         for name in changed:
             (originals / name).parent.mkdir(parents=True, exist_ok=True)
@@ -171,6 +181,7 @@ def check_package(python: str, tree: Path) -> tuple[list[str], list[str]]:
         str(files),
         str(job_count),
         str(report["summary"]["findings"]),
+        applied.group(1) if applied else "0",
         str(len(changed)),
         "yes" if compiled else "NO",
         str(unclean),
@@ -179,12 +190,24 @@ def check_package(python: str, tree: Path) -> tuple[list[str], list[str]]:
 
 
 def main() -> int:
-    python, work = sys.argv[1], Path(sys.argv[2]).resolve()
+    # absolute, not resolved: a virtual environment's python is a symlink that must stay one
+    python = os.path.abspath(sys.argv[1])
+    default = Path(tempfile.gettempdir()) / "retrylint-real-packages"
+    work = Path(sys.argv[2] if len(sys.argv) > 2 else default).resolve()
     trees = download(work)
-    header = ["package", "files", "jobs", "findings", "files fixed", "all compile", "unclean"]
+    header = [
+        "package",
+        "files",
+        "jobs",
+        "findings",
+        "fixes applied",
+        "files fixed",
+        "all compile",
+        "unused imports left",
+    ]
     rows, failures = [header], []
     for tree in trees:
-        row, problems = check_package(python, tree)
+        row, problems = check_package(python, tree, work)
         rows.append(row)
         failures.extend(problems)
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
