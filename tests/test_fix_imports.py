@@ -3,6 +3,7 @@ module's line or goes where an import sorter puts it."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -277,3 +278,43 @@ def test_added_lines_move_to_their_sorted_place(text: str, added: str, expected:
 )
 def test_locals_the_fix_made_unused_are_removed(before: str, after: str, expected: str) -> None:
     assert tidy_imports(before, after) == expected
+
+
+def ruff_counts(folder: Path) -> dict[str, int]:
+    """ruff's unused-import, unused-variable and import-order findings per file."""
+    command = ["ruff", "check", "--isolated", "--select", "F401,F841,I001", "."]
+    completed = subprocess.run(
+        [sys.executable, "-m", *command, "--output-format", "json", "--exit-zero"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    counts: dict[str, int] = {}
+    for item in json.loads(completed.stdout):
+        name = Path(item["filename"]).relative_to(folder.resolve()).as_posix()
+        counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def test_fix_case_outputs_add_no_unused_import_variable_or_disorder(tmp_path: Path) -> None:
+    """Every expected fix output: ruff finds nothing new that the input did not have."""
+    cases = Path(__file__).parent / "fix_cases"
+    pairs = {
+        fixed.relative_to(cases).as_posix(): fixed.with_name(
+            fixed.name[: -len(".fixed.py")] + ".py"
+        )
+        for fixed in sorted(cases.rglob("*.fixed.py"))
+    }
+    for kind in ("before", "after"):
+        for name, source in pairs.items():
+            target = tmp_path / kind / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes((source if kind == "before" else cases / name).read_bytes())
+    before, after = ruff_counts(tmp_path / "before"), ruff_counts(tmp_path / "after")
+    new = {
+        name: after[name] - before.get(name, 0)
+        for name in after
+        if after[name] > before.get(name, 0)
+    }
+    assert new == {}
