@@ -18,6 +18,7 @@ import os
 import re
 import sys
 import tokenize
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -189,7 +190,9 @@ def _syntax_error_finding(path: str, text: str, error: Exception) -> Finding:
     from retrylint.checks.rl001 import syntax_error
 
     try:
-        compile(text, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        with warnings.catch_warnings():  # the analysed file's invalid escapes are not ours to warn
+            warnings.simplefilter("ignore")
+            compile(text, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as python_error:
         message = python_error.msg
         line, column = python_error.lineno or 1, python_error.offset or 1

@@ -438,3 +438,18 @@ def test_file_changed_during_the_fix_is_not_overwritten(project: Path, monkeypat
     assert "busy.py: changed on disk while it was being fixed: left as it is" in result.stderr
     assert target.read_text().endswith("# saved by an editor meanwhile\n")
     assert not list(project.glob(".retrylint-*"))  # no temp file left behind
+
+
+def test_a_syntax_error_in_a_file_with_invalid_escapes_warns_nothing(tmp_path: Path) -> None:
+    """Python's own syntax check (for RL001's location) must not print the file's warnings."""
+    write(tmp_path, "bad.py", "x = '\\d'\ndef f(:\n")
+    completed = subprocess.run(
+        [sys.executable, "-W", "default", "-m", "retrylint", "check", "--select", "RL001", "."],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 1, completed.stdout + completed.stderr
+    assert "bad.py:2" in completed.stdout and "RL001" in completed.stdout
+    assert "Warning" not in completed.stderr, completed.stderr
