@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from retrylint.engine import MAX_NESTING, _tokenized_nesting, _too_deeply_nested
+from retrylint.parsing import MAX_NESTING, _tokenized_nesting, too_deeply_nested
 from retrylint.suppressions import CommentScan, may_suppress, scan_comments
 
 FOREIGN = "import os  # noqa: F401\nx = 1  # NOQA:E501,W291\n"
@@ -48,4 +48,4 @@ def test_foreign_noqa_changes_nothing_the_scan_would_report(source: str) -> None
     ],
 )
 def test_nesting_shortcut_agrees_with_the_tokenizer(text: str) -> None:
-    assert _too_deeply_nested(text) == _tokenized_nesting(text)
+    assert too_deeply_nested(text) == _tokenized_nesting(text)
