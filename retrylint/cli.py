@@ -9,10 +9,8 @@ file that could not be checked.
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -30,109 +28,15 @@ from retrylint.cli_output import (
     print_problems,
     report,
 )
+from retrylint.cli_session import Session, open_session, split_codes
 
 if TYPE_CHECKING:
     from retrylint.cache import ResultCache
-    from retrylint.catalog import Catalog
     from retrylint.config import Config
     from retrylint.engine import RunResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
-
-
-def _split(values: Iterable[str]) -> tuple[str, ...]:
-    """``--select RL1,RL2 --select RL3`` -> ("RL1", "RL2", "RL3")."""
-    return tuple(
-        part.strip().upper() for value in values for part in value.split(",") if part.strip()
-    )
-
-
-@dataclass
-class Session:
-    """What every analysing command needs: config, catalog, the selected rules, the files."""
-
-    config: Config
-    catalog: Catalog
-    selected: frozenset[str]
-    files: list[str]
-    errors: list[tuple[str, str]]
-    out_of_scope: int = 0  # non-production files the walk left out
-
-
-def _start_folder(paths: Sequence[str], stdin_filename: str | None) -> Path:
-    """Where to look for a config: the common folder of the paths checked."""
-    anchors = [Path(stdin_filename)] if stdin_filename else []
-    anchors += [Path(p) for p in paths if p != "-"]
-    if not anchors:
-        return Path.cwd()
-    folders = [(a if a.is_dir() else a.parent).resolve() for a in anchors]
-    return Path(os.path.commonpath([str(f) for f in folders]))
-
-
-def _open_session(
-    paths: Sequence[str],
-    *,
-    config_path: str | None,
-    select: tuple[str, ...],
-    extend_select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    stdin_filename: str | None = None,
-    scope: str | None = None,
-) -> Session:
-    from retrylint.catalog import CatalogError, load_catalog
-    from retrylint.config import ConfigError, load_config
-    from retrylint.discovery import discover
-
-    try:
-        catalog = load_catalog()
-        start = _start_folder(paths, stdin_filename)
-        config = load_config(start, Path(config_path) if config_path else None)
-        config = config.with_overrides(
-            select=select or None,
-            extend_select=extend_select,
-            ignore=ignore,
-            scope=scope,  # type: ignore[arg-type]  # click.Choice checked it
-        )
-    except (ConfigError, CatalogError) as error:
-        fail(str(error))
-    selectors = [*(config.select or ()), *config.extend_select, *config.ignore]
-    for _, codes in config.per_file_ignores:
-        selectors.extend(codes)
-    from_cli = set(select + extend_select + ignore)
-    for selector in selectors:
-        if not catalog.matching(selector):
-            where = "command line" if selector in from_cli else str(config.path)
-            fail(f"{where}: unknown rule selector {selector!r}; see `retrylint rules`")
-    selected = frozenset(
-        rule.code for rule in catalog if config.is_selected(rule.code, rule.enabled_by_default)
-    )
-    _note_planned_rules(catalog, [*select, *extend_select])
-    file_paths = [p for p in paths if p != "-"]
-    discovery = discover([Path(p) for p in file_paths], config) if file_paths else None
-    files = [str(p) for p in discovery.files] if discovery else []
-    errors = [(str(p), m) for p, m in discovery.errors] if discovery else []
-    out_of_scope = discovery.out_of_scope if discovery else 0
-    from retrylint.reporters import mask_secrets_named_in
-
-    mask_secrets_named_in(config.secret_name_packs)
-    return Session(config, catalog, selected, files, errors, out_of_scope)
-
-
-def _note_planned_rules(catalog: Catalog, selectors: Sequence[str]) -> None:
-    """Say so when a rule asked for by name or code has no check yet: silence is not a pass."""
-    if not selectors:
-        return  # the rule modules import the parser: a cached run must not pay for that
-    from retrylint.checks import is_implemented
-
-    for selector in selectors:
-        rules = catalog.matching(selector)
-        planned = [r.code for r in rules if not is_implemented(r.code)]
-        if rules and len(planned) == len(rules):
-            click.echo(
-                f"retrylint: note: {', '.join(planned)} is documented but not checked yet",
-                err=True,
-            )
 
 
 _COMMON_OPTIONS = (
@@ -259,12 +163,12 @@ def check(
     from retrylint.spans import SourceFiles
 
     paths = paths or (".",)
-    session = _open_session(
+    session = open_session(
         paths,
         config_path=config_path,
-        select=_split(select),
-        extend_select=_split(extend_select),
-        ignore=_split(ignore),
+        select=split_codes(select),
+        extend_select=split_codes(extend_select),
+        ignore=split_codes(ignore),
         stdin_filename=stdin_filename,
         scope=scope,
     )
@@ -459,7 +363,7 @@ def jobs(
     from retrylint.reporters.jobs_report import jobs_table, render_jobs_json
 
     paths = paths or (".",)
-    session = _open_session(
+    session = open_session(
         paths, config_path=config_path, select=(), extend_select=(), ignore=(), scope=scope
     )
     result = _guarded(run, session.files, session.config, frozenset())
@@ -528,12 +432,12 @@ def audit(
         if output_format is None:
             fail(f"cannot tell the report format from {output_path!r}: use --format")
     paths = paths or (".",)
-    session = _open_session(
+    session = open_session(
         paths,
         config_path=config_path,
-        select=_split(select),
-        extend_select=_split(extend_select),
-        ignore=_split(ignore),
+        select=split_codes(select),
+        extend_select=split_codes(extend_select),
+        ignore=split_codes(ignore),
         scope=scope,
     )
     with ProgressBar(bool(output_path) and wanted(False)) as progress:
