@@ -283,7 +283,12 @@ def retrying_retry(draw: st.DrawFn, n: int) -> str:
 def retry_loop(draw: st.DrawFn, n: int) -> str:
     header = draw(
         st.sampled_from(
-            ["while True:", f"for attempt in range({draw(SMALL)}):", "while attempt < 5:"]
+            [
+                "while True:",
+                # one attempt is no retry (a loop bounded at one pass is not a job)
+                f"for attempt in range({draw(st.integers(min_value=2, max_value=40))}):",
+                "while attempt < 5:",
+            ]
         )
     )
     is_async = draw(st.booleans())
