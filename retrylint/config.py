@@ -456,46 +456,56 @@ def _packs(value: object, key: str, file: Path, root: Path) -> tuple[Path, ...]:
     return tuple(packs)
 
 
-def _side_effect_packs(value: object, key: str, file: Path, root: Path) -> tuple[Path, ...]:
-    """Paths of side-effect packs, each read and validated now: a bad entry stops the run
-    here, naming the config file, the pack and the key in it."""
-    from retrylint.effects.catalogue import SideEffectPackError, validate_pack
-
+def _checked_packs(
+    value: object, key: str, file: Path, root: Path, problem: Callable[[Path], str | None]
+) -> tuple[Path, ...]:
+    """Paths of knowledge packs, each read and validated now: a bad entry stops the run here,
+    naming the config file, the key, the pack and the entry in it."""
     packs = _packs(value, key, file, root)
     for pack in packs:
+        found = problem(pack)
+        if found is not None:
+            raise _error(file, f"{key!r} pack {_display(pack)}: {found}")
+    return packs
+
+
+def _side_effect_packs(value: object, key: str, file: Path, root: Path) -> tuple[Path, ...]:
+    def problem(pack: Path) -> str | None:
+        from retrylint.effects.catalogue import SideEffectPackError, validate_pack
+
         try:
             validate_pack(pack)
         except SideEffectPackError as error:
-            where = f"{error.key}: " if error.key else ""
-            raise _error(file, f"{key!r} pack {_display(pack)}: {where}{error.message}") from None
-    return packs
+            return f"{error.key}: {error.message}" if error.key else error.message
+        return None
+
+    return _checked_packs(value, key, file, root, problem)
 
 
 def _secret_packs(value: object, key: str, file: Path, root: Path) -> tuple[Path, ...]:
-    """Secret-name packs, validated now so a typo stops the run here, naming the pack."""
-    from retrylint.secrets.packs import PackError, validate_pack
+    def problem(pack: Path) -> str | None:
+        from retrylint.secrets.packs import PackError, validate_pack
 
-    packs = _packs(value, key, file, root)
-    for pack in packs:
         try:
             validate_pack(pack)
         except PackError as error:
-            raise _error(file, f"{key!r}: {error}") from error
-    return packs
+            return str(error).removeprefix(f"{pack}: ")  # the pack is named once, by the caller
+        return None
+
+    return _checked_packs(value, key, file, root, problem)
 
 
 def _network_packs(value: object, key: str, file: Path, root: Path) -> tuple[Path, ...]:
-    """Packs that exist and have the network-call catalogue's shape (checked here, so a typo
-    stops the run with the file and the entry named)."""
-    from retrylint.network_calls import PackError, read_pack
+    def problem(pack: Path) -> str | None:
+        from retrylint.network_calls import PackError, read_pack
 
-    packs = _packs(value, key, file, root)
-    for pack in packs:
         try:
             read_pack(pack)
         except PackError as error:
-            raise _error(file, f"{key!r} pack {_display(pack)}: {error}") from None
-    return packs
+            return str(error)
+        return None
+
+    return _checked_packs(value, key, file, root, problem)
 
 
 _PARSERS: dict[str, tuple[str, Callable[[Any, str, Path, Path], Any]]] = {
