@@ -28,7 +28,7 @@ from retrylint.cli_output import (
     print_problems,
     report,
 )
-from retrylint.cli_session import Session, open_session, split_codes
+from retrylint.cli_session import Session, open_session
 
 if TYPE_CHECKING:
     from retrylint.cache import ResultCache
@@ -166,9 +166,9 @@ def check(
     session = open_session(
         paths,
         config_path=config_path,
-        select=split_codes(select),
-        extend_select=split_codes(extend_select),
-        ignore=split_codes(ignore),
+        select=select,
+        extend_select=extend_select,
+        ignore=ignore,
         stdin_filename=stdin_filename,
         scope=scope,
     )
@@ -363,9 +363,7 @@ def jobs(
     from retrylint.reporters.jobs_report import jobs_table, render_jobs_json
 
     paths = paths or (".",)
-    session = open_session(
-        paths, config_path=config_path, select=(), extend_select=(), ignore=(), scope=scope
-    )
+    session = open_session(paths, config_path=config_path, scope=scope)
     result = _guarded(run, session.files, session.config, frozenset())
     errors = session.errors + result.errors
     if output_format == "json":
@@ -435,9 +433,9 @@ def audit(
     session = open_session(
         paths,
         config_path=config_path,
-        select=split_codes(select),
-        extend_select=split_codes(extend_select),
-        ignore=split_codes(ignore),
+        select=select,
+        extend_select=extend_select,
+        ignore=ignore,
         scope=scope,
     )
     with ProgressBar(bool(output_path) and wanted(False)) as progress:

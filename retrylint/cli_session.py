@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from retrylint.config import Config
 
 
-def split_codes(values: Iterable[str]) -> tuple[str, ...]:
+def _split_codes(values: Iterable[str]) -> tuple[str, ...]:
     """``--select RL1,RL2 --select RL3`` -> ("RL1", "RL2", "RL3")."""
     return tuple(
         part.strip().upper() for value in values for part in value.split(",") if part.strip()
@@ -54,15 +54,23 @@ def open_session(
     paths: Sequence[str],
     *,
     config_path: str | None,
-    select: tuple[str, ...],
-    extend_select: tuple[str, ...],
-    ignore: tuple[str, ...],
+    select: Iterable[str] = (),
+    extend_select: Iterable[str] = (),
+    ignore: Iterable[str] = (),
     stdin_filename: str | None = None,
     scope: str | None = None,
 ) -> Session:
+    """The session of one command; ``select``, ``extend_select`` and ``ignore`` are the options
+    as given (``--select RL1,RL2 --select RL3``)."""
     from retrylint.catalog import CatalogError, load_catalog
     from retrylint.config import ConfigError, load_config
     from retrylint.discovery import discover
+
+    select, extend_select, ignore = (
+        _split_codes(select),
+        _split_codes(extend_select),
+        _split_codes(ignore),
+    )
 
     try:
         catalog = load_catalog()
