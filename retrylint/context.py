@@ -26,6 +26,7 @@ from retrylint.values import CallValue, DictValue, LambdaValue, Located, OpValue
 
 if TYPE_CHECKING:
     from retrylint.config import Config
+    from retrylint.declarations import Declarations, DecoratedFunction
 
 SELF_MODULE = "$"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -125,6 +126,7 @@ class FileContext:
         self.enclosing: list[FunctionInfo] = []
         self._positions: object | None = None
         self._line_starts: list[int] | None = None
+        self._declarations: Declarations | None = None
 
     # -- locations -------------------------------------------------------------------------
     def span(self, node: cst.CSTNode) -> Span:
@@ -148,7 +150,7 @@ class FileContext:
     def line_starts(self) -> list[int]:
         """Offsets where each line starts, splitting only on \\r\\n, \\r and \\n as Python does."""
         if self._line_starts is None:
-            self._line_starts = [0, *(m.end() for m in _LINE_BREAK.finditer(self.source))]
+            self._line_starts = line_starts(self.source)
         return self._line_starts
 
     def locate(self, node: cst.BaseExpression) -> Located:
@@ -235,7 +237,7 @@ class FileContext:
             else:
                 args.append(value)
         call = CallValue(self.qualify(node.func), tuple(args), tuple(kwargs))
-        return _known_result(call)
+        return known_result(call)
 
     def _evaluate_binary(self, node: cst.BinaryOperation, depth: int) -> Value:
         left = self.evaluate(node.left, depth + 1)
@@ -247,6 +249,88 @@ class FileContext:
         return OpValue(OPERATOR_SYMBOLS.get(op, op), left, right)
 
     # -- helpers for adapters ----------------------------------------------------------------
+    def declarations(self) -> Declarations:
+        """The file's declarations (see ``retrylint.declarations``), made once."""
+        if self._declarations is None:
+            self._declarations = self._declare()
+        return self._declarations
+
+    def _declare(self) -> Declarations:
+        from retrylint.declarations import ClassDeclaration, Declarations
+
+        classes = []
+        for info in self.classes.values():
+            meta = info.inner_classes.get("Meta")
+            classes.append(
+                ClassDeclaration(
+                    info.qualname,
+                    tuple(
+                        q for base in info.node.bases if (q := self.qualify(base.value)) is not None
+                    ),
+                    tuple(info.methods),
+                    None if meta is None else tuple(meta.attributes),
+                )
+            )
+        module_calls: list[tuple[str, str]] = []
+        for assignment in self.assignments:
+            if assignment.function is not None or assignment.class_name is not None:
+                continue
+            value = assignment.value
+            callee = self.qualify(value.func) if isinstance(value, cst.Call) else None
+            if callee is not None:
+                module_calls.extend(
+                    (target.value, callee)
+                    for target in assignment.targets
+                    if isinstance(target, cst.Name)
+                )
+        constant_calls = tuple(
+            (name, self.qualify(value.func))
+            for name, value in self.constants.items()
+            if isinstance(value, cst.Call) and name not in self.imports
+        )
+        return Declarations(
+            self.source,
+            tuple(self.line_starts()),
+            tuple(f.name for f in self.module_functions()),
+            tuple(classes),
+            tuple(module_calls),
+            constant_calls,
+            tuple(self._decorated()),
+            tuple(
+                f.name
+                for f in self.module_functions()
+                if f.is_async and len(f.node.params.posonly_params) + len(f.node.params.params)
+            ),
+        )
+
+    def _decorated(self) -> Iterator[DecoratedFunction]:
+        from retrylint.callgraph import def_offsets
+        from retrylint.declarations import DecoratedFunction, name_span
+
+        offsets: dict[int, int] | None = None
+        for function in self.functions:
+            for decorator in function.node.decorators:
+                expression = decorator.decorator
+                call = expression if isinstance(expression, cst.Call) else None
+                qualified = self.qualify(call.func if call else expression)
+                if qualified is None:
+                    continue
+                if offsets is None:  # the text's ``def`` lines: no position pass
+                    offsets = def_offsets(self)
+                offset = offsets.get(id(function))
+                span = (
+                    name_span(tuple(self.line_starts()), offset, function.name)
+                    if offset is not None
+                    else self.span(function.node.name)
+                )
+                args = [a for a in (call.args if call else ()) if not a.star]
+                passed = tuple(
+                    a.keyword.value if a.keyword else f"#{at}" for at, a in enumerate(args)
+                )
+                yield DecoratedFunction(
+                    function.qualname, qualified, call is not None, passed, span, function.is_async
+                )
+
     def module_functions(self) -> Iterator[FunctionInfo]:
         return (f for f in self.functions if f.is_module_level)
 
@@ -270,7 +354,12 @@ class FileContext:
         return len(_LINE_BREAK.findall(code)) + 1
 
 
-def _known_result(call: CallValue) -> Value:
+def line_starts(text: str) -> list[int]:
+    """Offsets where each line of ``text`` starts (line breaks as Python reads them)."""
+    return [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
+
+
+def known_result(call: CallValue) -> Value:
     """What a call gives when its result is plain: an environment lookup's default in the code,
     ``int("5")`` / ``float(2)``. Any other call stays a ``CallValue``."""
     lookup = _ENVIRONMENT_LOOKUPS.get(call.func or "")

@@ -28,7 +28,7 @@ from typing import Any
 
 import libcst as cst
 
-from retrylint.callgraph import INSTANCE_OF, _call_names
+from retrylint.callgraph import INSTANCE_OF, call_names
 from retrylint.context import FileContext, FunctionInfo
 from retrylint.effects.calls import (
     Bindings,
@@ -373,7 +373,7 @@ class EffectScan:
         if name is not None and node.args and self.catalogue.markers.fullmatch(name):
             return Step(order, "marker", where, text)
         bound = _bound(bindings, function)
-        names = tuple(n for n in _call_names(ctx, node, bound) if _may_be_project(ctx, n))
+        names = tuple(n for n in call_names(ctx, node, bound) if _may_be_project(ctx, n))
         if method is not None and method in self.catalogue.enqueue_methods:
             return Step(order, "enqueue", where, text, names, span=ctx.span(node))
         if not names:

@@ -19,10 +19,12 @@ it was due by default). Sources: arq 0.28 ``worker.py`` (``run_job``), ``cron.py
 
 from __future__ import annotations
 
-import bisect
 import re
+from collections.abc import Callable
+from typing import Any
 
 from retrylint.context import FileContext, FunctionInfo
+from retrylint.declarations import Declarations, coroutine_span
 from retrylint.frameworks import FactSink
 from retrylint.frameworks.arq.jobs import build_jobs
 from retrylint.frameworks.arq.records import COROUTINE_DATA, FRAMEWORK, Coroutine, RetrySignal
@@ -30,43 +32,51 @@ from retrylint.frameworks.arq.registry import extract_settings_classes, extract_
 from retrylint.frameworks.arq.signals import retry_signals
 from retrylint.model import Span
 
-__all__ = ["COROUTINE_DATA", "RetrySignal", "build_jobs", "extract"]
+__all__ = ["COROUTINE_DATA", "RetrySignal", "build_jobs", "declared", "extract"]
 
 
 def extract(ctx: FileContext, sink: FactSink) -> None:
     uses_arq = any(target.split(".", 1)[0] == FRAMEWORK for target in ctx.imports.values())
+    if not uses_arq:
+        spans = {function.name: function.node.name for function in ctx.module_functions()}
+        found = _coroutines(ctx.declarations(), lambda name: ctx.span(spans[name]))
+        sink.data.extend(found or ())  # never None with a fallback
+        return
     for function in ctx.module_functions():
         if function.is_async and _positional_count(function) >= 1:
-            if uses_arq:
-                signals = retry_signals(ctx, function)
-                span = ctx.span(function.node.name)
-            else:
-                # No Retry can be raised without importing arq; and most files with coroutines
-                # hold no job, so their span comes from the text, not the position pass.
-                signals, span = (), _coroutine_span(ctx, function)
-            reads = uses_arq and bool(_READS_RESULT.search(ctx.code(function.node.body)))
-            coroutine = Coroutine(function.qualname, span, signals, reads)
+            signals = retry_signals(ctx, function)
+            reads = bool(_READS_RESULT.search(ctx.code(function.node.body)))
+            coroutine = Coroutine(function.qualname, ctx.span(function.node.name), signals, reads)
             sink.data.append((COROUTINE_DATA, coroutine))
-    if uses_arq:
-        extract_settings_classes(ctx, sink)
-        extract_worker_calls(ctx, sink)
+    extract_settings_classes(ctx, sink)
+    extract_worker_calls(ctx, sink)
+
+
+def declared(declarations: Declarations) -> list[tuple[str, Any]] | None:
+    """A file naming arq nowhere: its coroutines, any of which may be an arq job registered
+    elsewhere (no ``Retry`` can be raised without importing arq); None when the text search
+    does not place one."""
+    return _coroutines(declarations, None)
+
+
+def _coroutines(
+    declarations: Declarations, fallback: Callable[[str], Span] | None
+) -> list[tuple[str, Any]] | None:
+    """Spans come from the text, not the position pass: most files with coroutines hold no job."""
+    found: list[tuple[str, Any]] = []
+    for name in declarations.coroutines:
+        span = coroutine_span(declarations, name)
+        if span is None:
+            if fallback is None:
+                return None
+            span = fallback(name)
+        found.append((COROUTINE_DATA, Coroutine(name, span, (), False)))
+    return found
 
 
 # ``Job(ctx["job_id"], ctx["redis"]).result_info()`` and the like: the only way an
 # ``on_job_end`` / ``after_job_end`` hook learns that the job failed.
 _READS_RESULT = re.compile(r"\b(result_info|result)\(")
-
-
-def _coroutine_span(ctx: FileContext, function: FunctionInfo) -> Span:
-    name = function.name
-    pattern = re.compile(rf"^async[ \t]+def[ \t]+({re.escape(name)})\b", re.MULTILINE)
-    match = pattern.search(ctx.source)
-    if match is None:
-        return ctx.span(function.node.name)
-    starts = ctx.line_starts()
-    line = bisect.bisect_right(starts, match.start(1))
-    column = match.start(1) - starts[line - 1] + 1
-    return Span(line, column, line, column + len(name))
 
 
 def _positional_count(function: FunctionInfo) -> int:

@@ -22,6 +22,7 @@ from retrylint.frameworks import FactSink
 from retrylint.frameworks.celery.config import extract_config
 from retrylint.frameworks.celery.countdown import RetryCall, extract_helpers
 from retrylint.frameworks.celery.facts import (
+    declared,
     extract_apps_and_bindings,
     extract_classes,
     extract_tasks,
@@ -29,7 +30,7 @@ from retrylint.frameworks.celery.facts import (
 from retrylint.frameworks.celery.hooks import extract_hooks
 from retrylint.frameworks.celery.jobs import build_jobs
 
-__all__ = ["RetryCall", "build_jobs", "extract"]
+__all__ = ["RetryCall", "build_jobs", "declared", "extract"]
 
 
 def extract(ctx: FileContext, sink: FactSink) -> None:

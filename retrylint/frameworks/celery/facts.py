@@ -29,6 +29,7 @@ from typing import Any
 import libcst as cst
 
 from retrylint.context import FileContext, FunctionInfo
+from retrylint.declarations import Declarations
 from retrylint.facts import HookFact, JobDef, ObjectFact
 from retrylint.frameworks import FactSink
 from retrylint.frameworks.celery.config import constructor_config, literal_node
@@ -85,7 +86,17 @@ class TaskClass:
     entries: tuple[tuple[str, Located], ...] = ()
 
 
+BINDING_KEY = "celery.binding"
+
+
+def declared(declarations: Declarations) -> list[tuple[str, Any]]:
+    """What each module-level name was built by: tells a Huey/taskiq object (or a factory's
+    result) from a Celery app when a receiver is resolved later."""
+    return [(BINDING_KEY, binding) for binding in declarations.module_calls]
+
+
 def extract_apps_and_bindings(ctx: FileContext, sink: FactSink) -> None:
+    sink.data.extend(declared(ctx.declarations()))
     for assignment in ctx.assignments:
         if assignment.function is not None or assignment.class_name is not None:
             continue
@@ -97,10 +108,6 @@ def extract_apps_and_bindings(ctx: FileContext, sink: FactSink) -> None:
             if not isinstance(target, cst.Name):
                 continue
             name = target.value
-            if callee is not None:
-                # What a module-level name was built by: tells a Huey/taskiq object (or a
-                # factory's result) from a Celery app when the receiver is resolved later.
-                sink.data.append(("celery.binding", (name, callee)))
             if callee in APP_CONSTRUCTORS:
                 sink.objects.append(
                     ObjectFact(name, "celery-app", FRAMEWORK, ctx.span(target), ctx.locate(value))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from retrylint.frameworks.celery.config import Apps
 from retrylint.frameworks.celery.countdown import RetryHelper
-from retrylint.frameworks.celery.facts import TaskClass
+from retrylint.frameworks.celery.facts import BINDING_KEY, TaskClass
 from retrylint.frameworks.celery.names import FRAMEWORK
 from retrylint.model import Span
 from retrylint.project import ModuleFacts, ProjectIndex
@@ -36,7 +36,7 @@ class Project(Apps):
                     self.classes[f"{module.module}.{value[0]}"] = (module, value[1])
                 elif key == "celery.helper":
                     self.helpers[f"{module.module}.{value[0]}"] = (module, value[1])
-                elif key == "celery.binding":
+                elif key == BINDING_KEY:
                     name, callee = value
                     self.bindings[f"{module.module}.{name}"] = index.canonical(callee, module)
         for name, callee in self.bindings.items():

@@ -17,7 +17,7 @@ The rooms:
 
 from __future__ import annotations
 
-from retrylint.frameworks.dramatiq.facts import SUBCLASS_DATA, extract
+from retrylint.frameworks.dramatiq.facts import SUBCLASS_DATA, declared, extract
 from retrylint.frameworks.dramatiq.jobs import build_jobs
 
-__all__ = ["SUBCLASS_DATA", "build_jobs", "extract"]
+__all__ = ["SUBCLASS_DATA", "build_jobs", "declared", "extract"]

@@ -9,14 +9,13 @@ The per-file half of the engine's seam: nothing here reads another file.
 
 from __future__ import annotations
 
-import bisect
-import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import libcst as cst
 
-from retrylint.context import SELF_MODULE, ClassInfo, FileContext, FunctionInfo
+from retrylint.context import SELF_MODULE, FileContext, FunctionInfo
+from retrylint.declarations import ClassDeclaration, Declarations, class_name_span
 from retrylint.facts import ConfigFact, HookFact, JobDef, ObjectFact
 from retrylint.frameworks import FactSink
 from retrylint.frameworks.common import BodyVisitor, call_shape, decorators, keyword_options
@@ -170,29 +169,17 @@ def _extract_actor_classes(ctx: FileContext, sink: FactSink) -> None:
     and, in files importing dramatiq, every class with a base. In other files a subclass of an
     abstract actor defined elsewhere (``class FooTask(BaseTask)`` under ``from app.base import
     BaseTask``) names dramatiq nowhere, so classes defining ``perform`` or with an imported base
-    are kept as ``FileFacts.data`` entries -- unless their ``Meta`` holds no actor option (a
-    Django model's). Those get a span from a text search, not libcst's position pass, which
-    most files never need.
+    are kept as ``FileFacts.data`` entries (see ``declared``) -- unless their ``Meta`` holds no
+    actor option (a Django model's).
     """
     imports_dramatiq = _imports_dramatiq(ctx)
+    declarations = ctx.declarations()
     recorded: set[str] = set()
-    for info in ctx.classes.values():
-        bases = tuple(
-            name for arg in info.node.bases if (name := ctx.qualify(arg.value)) is not None
-        )
-        if not bases:
+    for info, declared_class in zip(ctx.classes.values(), declarations.classes, strict=True):
+        strength = _subclass_strength(declared_class, recorded, imports_dramatiq)
+        if strength is None:
             continue
         meta = info.inner_classes.get("Meta")
-        direct = any(base in GENERIC_ACTORS for base in bases)
-        local_base = any(base in recorded for base in bases)
-        strong = direct or local_base or imports_dramatiq
-        if not strong:
-            imported = any("." in b and not b.startswith(f"{SELF_MODULE}.") for b in bases)
-            if not (imported or "perform" in info.methods):
-                continue
-            if meta is not None and not ACTOR_OPTIONS.intersection(meta.attributes):
-                continue
-        recorded.add(f"{SELF_MODULE}.{info.qualname}")
         options: tuple[tuple[str, Located], ...] = ()
         abstract = False
         if meta is not None:
@@ -206,20 +193,10 @@ def _extract_actor_classes(ctx: FileContext, sink: FactSink) -> None:
             retry_when = meta.attributes.get("retry_when")
             if retry_when is not None:
                 record_retry_when(ctx, retry_when, sink)
-        perform = info.methods.get("perform")
-        job_def = JobDef(
-            function=info.qualname,
-            name=literal_name(options, "actor_name"),
-            kind="actor-class",
-            span=ctx.span(info.node.name) if strong or meta else _class_span(ctx, info),
-            framework=FRAMEWORK,
-            options=options,
-            data=(
-                ("bases", bases),
-                ("abstract", abstract),
-                ("has_meta", meta is not None),
-                ("perform", perform.qualname if perform is not None else None),
-            ),
+        strong = strength == "strong"
+        span = None if strong or meta else _class_span(declarations, declared_class)
+        job_def = _class_job_def(
+            declared_class, span or ctx.span(info.node.name), options, abstract
         )
         if strong:
             sink.job_defs.append(job_def)
@@ -229,17 +206,73 @@ def _extract_actor_classes(ctx: FileContext, sink: FactSink) -> None:
             _option_hooks(options, sink)
 
 
-def _class_span(ctx: FileContext, info: ClassInfo) -> Span:
-    """The class name's span found in the text (cheap); the position pass if that fails."""
-    name = info.name
-    pattern = re.compile(rf"^[ \t]*class[ \t]+({re.escape(name)})\b", re.MULTILINE)
-    match = pattern.search(ctx.source)
-    if match is None:
-        return ctx.span(info.node.name)
-    starts = ctx.line_starts()
-    line = bisect.bisect_right(starts, match.start(1))
-    column = match.start(1) - starts[line - 1] + 1
-    return Span(line, column, line, column + len(name))
+def declared(declarations: Declarations) -> list[tuple[str, Any]] | None:
+    """The subclass records of a file that names dramatiq nowhere, from its declarations alone;
+    None when one of its classes needs the tree (a subclass of a class recorded here, an actor
+    option in a ``Meta``, a name the text search misses)."""
+    found: list[tuple[str, Any]] = []
+    recorded: set[str] = set()
+    for declared_class in declarations.classes:
+        strength = _subclass_strength(declared_class, recorded, imports_dramatiq=False)
+        if strength is None:
+            continue
+        span = _class_span(declarations, declared_class)
+        if strength == "strong" or declared_class.meta is not None or span is None:
+            return None
+        found.append((SUBCLASS_DATA, _class_job_def(declared_class, span, (), False)))
+    return found
+
+
+def _subclass_strength(
+    declared_class: ClassDeclaration, recorded: set[str], imports_dramatiq: bool
+) -> str | None:
+    """ "strong": recorded as a JobDef; "weak": a data entry; None: not recorded. Adds the
+    class to ``recorded`` when it is."""
+    bases = declared_class.bases
+    if not bases:
+        return None
+    meta = declared_class.meta
+    direct = any(base in GENERIC_ACTORS for base in bases)
+    local_base = any(base in recorded for base in bases)
+    strong = direct or local_base or imports_dramatiq
+    if not strong:
+        imported = any("." in b and not b.startswith(f"{SELF_MODULE}.") for b in bases)
+        if not (imported or "perform" in declared_class.methods):
+            return None
+        if meta is not None and not ACTOR_OPTIONS.intersection(meta):
+            return None
+    recorded.add(f"{SELF_MODULE}.{declared_class.qualname}")
+    return "strong" if strong else "weak"
+
+
+def _class_job_def(
+    declared_class: ClassDeclaration,
+    span: Span,
+    options: tuple[tuple[str, Located], ...],
+    abstract: bool,
+) -> JobDef:
+    has_perform = "perform" in declared_class.methods
+    return JobDef(
+        function=declared_class.qualname,
+        name=literal_name(options, "actor_name"),
+        kind="actor-class",
+        span=span,
+        framework=FRAMEWORK,
+        options=options,
+        data=(
+            ("bases", declared_class.bases),
+            ("abstract", abstract),
+            ("has_meta", declared_class.meta is not None),
+            ("perform", f"{declared_class.qualname}.perform" if has_perform else None),
+        ),
+    )
+
+
+def _class_span(declarations: Declarations, declared_class: ClassDeclaration) -> Span | None:
+    """The class name's span found in the text (cheap); None when the text search fails."""
+    name = declared_class.name
+    place = class_name_span(declarations, name)
+    return None if place is None else Span(place[0], place[1], place[0], place[1] + len(name))
 
 
 def literal_name(options: tuple[tuple[str, Located], ...], key: str) -> str | None:

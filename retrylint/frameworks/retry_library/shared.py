@@ -42,6 +42,7 @@ from typing import Any
 import libcst as cst
 
 from retrylint.context import FileContext, FunctionInfo
+from retrylint.declarations import Declarations
 from retrylint.frameworks import FactSink, backoff, retrying, stamina, tenacity
 from retrylint.frameworks.retry_library.jobs import Library
 from retrylint.frameworks.retry_library.options import Option, Options
@@ -58,7 +59,7 @@ LIBRARIES: tuple[Library, ...] = (
 POLICIES_KEY = "retry_library.policies"
 DECORATED_KEY = "retry_library.decorated"
 # Decorators that are never a project's retry policy: not worth recording per function.
-_NOT_POLICIES = ("property", "staticmethod", "classmethod", "functools.", "abc.", "typing.")
+NOT_POLICIES = ("property", "staticmethod", "classmethod", "functools.", "abc.", "typing.")
 _ARITHMETIC = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b}
 
 
@@ -95,9 +96,7 @@ def extract(ctx: FileContext, sink: FactSink) -> None:
         policies = tuple(_policies(ctx, libraries))
         if policies:
             sink.data.append((POLICIES_KEY, policies))
-    uses = tuple(_uses(ctx))
-    if uses:
-        sink.data.append((DECORATED_KEY, uses))
+    sink.data.extend(declared(ctx.declarations()))
 
 
 def _library_call(
@@ -264,27 +263,15 @@ def _replace(value: Value, parameter: str, new: Value) -> Value:
     return value
 
 
-def _uses(ctx: FileContext) -> Iterator[Use]:
-    for function in ctx.functions:
-        for decorator in function.node.decorators:
-            expression = decorator.decorator
-            call = expression if isinstance(expression, cst.Call) else None
-            qualified = ctx.qualify(call.func if call else expression)
-            if qualified is None or qualified.startswith(_NOT_POLICIES):
-                continue
-            if any(qualified in library.decorators for library in LIBRARIES):
-                continue
-            passed: list[str] = []
-            for position, arg in enumerate(a for a in (call.args if call else ()) if not a.star):
-                passed.append(arg.keyword.value if arg.keyword else f"#{position}")
-            yield Use(
-                function.qualname,
-                qualified,
-                call is not None,
-                tuple(passed),
-                ctx.span(function.node.name),
-                function.is_async,
-            )
+def declared(declarations: Declarations) -> list[tuple[str, Any]]:
+    """Functions decorated by a name that may be a shared policy of another module."""
+    uses = tuple(
+        Use(d.function, d.decorator, d.called, d.passed, d.span, d.is_async)
+        for d in declarations.decorated
+        if not d.decorator.startswith(NOT_POLICIES)
+        and not any(d.decorator in library.decorators for library in LIBRARIES)
+    )
+    return [(DECORATED_KEY, uses)] if uses else []
 
 
 # -- per project ----------------------------------------------------------------------------------

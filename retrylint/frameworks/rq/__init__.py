@@ -19,7 +19,7 @@ project ones:
 
 from __future__ import annotations
 
-from retrylint.frameworks.rq.facts import extract
+from retrylint.frameworks.rq.facts import declared, extract
 from retrylint.frameworks.rq.jobs import build_jobs
 
-__all__ = ["build_jobs", "extract"]
+__all__ = ["build_jobs", "declared", "extract"]

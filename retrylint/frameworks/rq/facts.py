@@ -9,12 +9,12 @@ exception handlers, and the shape of each ``Retry(...)``.
 
 from __future__ import annotations
 
-import bisect
-import re
+from typing import Any
 
 import libcst as cst
 
 from retrylint.context import FileContext, FunctionInfo, walk
+from retrylint.declarations import Declarations, function_lines
 from retrylint.facts import CallFact, ConfigFact, HookFact, JobDef, ObjectFact
 from retrylint.frameworks import FactSink
 from retrylint.frameworks.common import (
@@ -57,17 +57,10 @@ JOB_DECORATORS = {
 JOB_CREATE = frozenset({"rq.job.Job.create", "rq.Job.create"})
 WORKER_NAMES = frozenset({"Worker", "SimpleWorker", "SpawnWorker", "RoundRobinWorker"})
 
-_DEF_LINE = re.compile(r"^(?:async[ \t]+)?def[ \t]+([^\W\d]\w*)", re.MULTILINE)
-_CLASS_LINE = re.compile(r"^class[ \t]+([^\W\d]\w*)", re.MULTILINE)
-_METHOD_LINE = re.compile(r"^([ \t]+)(?:async[ \t]+)?def[ \t]+([^\W\d]\w*)", re.MULTILINE)
-_TOP_LEVEL_LINE = re.compile(r"^[^\s#)\]}]", re.MULTILINE)
-
 
 def extract(ctx: FileContext, sink: FactSink) -> None:
-    _record_function_lines(ctx, sink)
-    _record_classes(ctx, sink)
+    sink.data.extend(declared(ctx.declarations()))
     _record_receiver_bindings(ctx, sink)
-    _record_module_bindings(ctx, sink)
     _record_settings_handlers(ctx, sink)
     imports_rq = any(target.split(".", 1)[0] in RQ_ROOTS for target in ctx.imports.values())
     _record_queue_getters(ctx, sink, imports_rq)
@@ -80,83 +73,27 @@ def extract(ctx: FileContext, sink: FactSink) -> None:
     _record_rq_calls(ctx, sink)
 
 
-def _record_function_lines(ctx: FileContext, sink: FactSink) -> None:
-    """Where module-level functions are defined, without resolving positions for the file.
-
-    Any module-level function may be enqueued from another module, and most such files hold no
-    other job code; a regex over ``def`` lines at column 0 is far cheaper than libcst positions.
-    """
-    names = {f.name for f in ctx.module_functions()}
-    starts = ctx.line_starts()
-    found: dict[str, tuple[str, int, int]] = {}
-    for match in _DEF_LINE.finditer(ctx.source) if names else ():
-        name = match.group(1)
-        if name not in names:
-            continue
-        line = bisect.bisect_right(starts, match.start())
-        column = match.start(1) - starts[line - 1] + 1
-        found[name] = (name, line, column)  # the last definition wins, as in Python
-    _find_method_lines(ctx, starts, found)
-    if found:
-        sink.data.append((FUNCTIONS_KEY, tuple(found.values())))
-
-
-def _find_method_lines(
-    ctx: FileContext, starts: list[int], found: dict[str, tuple[str, int, int]]
-) -> None:
-    """``Class.method`` of module-level classes, found the same cheap way: a method can be
-    enqueued (``q.enqueue(self.send)``) and its job is located at its ``def``.
-
-    A class's body runs from its ``class`` line to the next line that starts at column 0 (a
-    closing bracket of a multi-line header does not count); its methods are the ``def`` lines
-    with the body's (smallest) indentation there.
-    """
-    classes = {
-        info.name: info
-        for info in ctx.classes.values()
-        if "." not in info.qualname and info.methods
-    }
-    if not classes:
-        return
-    for match in _CLASS_LINE.finditer(ctx.source):
-        info = classes.get(match.group(1))
-        if info is None:
-            continue
-        header_end = ctx.source.find("\n", match.end())
-        if header_end < 0:
-            continue
-        following = _TOP_LEVEL_LINE.search(ctx.source, header_end + 1)
-        end = following.start() if following else len(ctx.source)
-        defs = [
-            m
-            for m in _METHOD_LINE.finditer(ctx.source, header_end + 1, end)
-            if m.group(2) in info.methods
-        ]
-        if not defs:
-            continue
-        indent = min(len(m.group(1)) for m in defs)
-        for method in defs:
-            if len(method.group(1)) != indent:
-                continue
-            line = bisect.bisect_right(starts, method.start(2))
-            column = method.start(2) - starts[line - 1] + 1
-            name = f"{info.name}.{method.group(2)}"
-            found[name] = (name, line, column)
-
-
-def _record_classes(ctx: FileContext, sink: FactSink) -> None:
-    """Every class's bases and method names: ``self.enqueue(f)`` in a class that defines (or
-    inherits from a project class) ``enqueue`` calls that method, not an RQ queue."""
-    found = tuple(
-        (
-            info.qualname,
-            tuple(q for base in info.node.bases if (q := ctx.qualify(base.value)) is not None),
-            tuple(info.methods),
-        )
-        for info in ctx.classes.values()
+def declared(declarations: Declarations) -> list[tuple[str, Any]]:
+    """What RQ's project phase needs of every file: where module functions and methods of
+    module classes are (any may be enqueued from another module, and its job is located at its
+    ``def``); every class's bases and method names (``self.enqueue(f)`` in a class that defines
+    or inherits ``enqueue`` calls that method, not a queue); module-level ``name = Class(...)``
+    (a receiver imported from here is that class's)."""
+    found: list[tuple[str, Any]] = []
+    lines = function_lines(declarations)
+    if lines:
+        found.append((FUNCTIONS_KEY, lines))
+    classes = tuple((c.qualname, c.bases, c.methods) for c in declarations.classes)
+    if classes:
+        found.append((CLASSES_KEY, classes))
+    bindings = tuple(
+        (name, callee)
+        for name, callee in declarations.constant_calls
+        if callee and callee.rsplit(".", 1)[-1][:1].isupper()
     )
-    if found:
-        sink.data.append((CLASSES_KEY, found))
+    if bindings:
+        found.append((MODULE_BINDINGS_KEY, bindings))
+    return found
 
 
 def _record_queue_getters(ctx: FileContext, sink: FactSink, imports_rq: bool) -> None:
@@ -310,18 +247,6 @@ def local_assignments(ctx: FileContext) -> dict[int, dict[str, cst.BaseExpressio
             if isinstance(target, cst.Name):
                 scopes.setdefault(id(assignment.function), {})[target.value] = assignment.value
     return scopes
-
-
-def _record_module_bindings(ctx: FileContext, sink: FactSink) -> None:
-    """Module-level ``name = SomeClass(...)``: a receiver imported from here is that class's."""
-    found = []
-    for name, value in ctx.constants.items():
-        if isinstance(value, cst.Call) and name not in ctx.imports:
-            callee = ctx.qualify(value.func)
-            if callee and callee.rsplit(".", 1)[-1][:1].isupper():
-                found.append((name, callee))
-    if found:
-        sink.data.append((MODULE_BINDINGS_KEY, tuple(found)))
 
 
 def _record_settings_handlers(ctx: FileContext, sink: FactSink) -> None:

@@ -35,7 +35,7 @@ from retrylint.values import Located
 # Names of functions that may be enqueue helpers (``jobs.enqueue``, ``enqueue_job``,
 # ``run_async``): only calls of these are read as possible wrapper calls, which keeps the
 # per-file phase from resolving positions in files without job code.
-_WRAPPER_NAME = re.compile(r"enqueue|queue|job|task|async|background|defer|schedul|submit|dispatch")
+WRAPPER_NAME = re.compile(r"enqueue|queue|job|task|async|background|defer|schedul|submit|dispatch")
 
 
 def record_wrappers(ctx: FileContext, sink: FactSink) -> None:
@@ -74,7 +74,7 @@ def record_wrappers(ctx: FileContext, sink: FactSink) -> None:
         if callee is None or callee.split(".", 1)[0] in RQ_ROOTS:
             continue
         last = callee.rsplit(".", 1)[-1]
-        if not (_WRAPPER_NAME.search(last.lower()) or last in local_wrappers):
+        if not (WRAPPER_NAME.search(last.lower()) or last in local_wrappers):
             continue
         parameters = _parameter_names(info.function) if info.function else frozenset()
         if not any(_may_name_a_job(ctx, arg.value, parameters) for arg in node.args):
