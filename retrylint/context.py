@@ -19,7 +19,6 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from retrylint.model import UNKNOWN, Span
 from retrylint.values import CallValue, DictValue, LambdaValue, Located, OpValue, Ref, Value
@@ -27,6 +26,7 @@ from retrylint.values import CallValue, DictValue, LambdaValue, Located, OpValue
 if TYPE_CHECKING:
     from retrylint.config import Config
     from retrylint.declarations import Declarations, DecoratedFunction
+    from retrylint.positions import Positions
 
 SELF_MODULE = "$"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -124,7 +124,7 @@ class FileContext:
         # During the walk: the functions around the node being visited, innermost last (per-file
         # checks read it to say which function a finding is in).
         self.enclosing: list[FunctionInfo] = []
-        self._positions: object | None = None
+        self._positions: Positions | None = None
         self._line_starts: list[int] | None = None
         self._declarations: Declarations | None = None
 
@@ -132,9 +132,10 @@ class FileContext:
     def span(self, node: cst.CSTNode) -> Span:
         """1-based line and column range of ``node`` (end exclusive)."""
         if self._positions is None:
-            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
-            self._positions = wrapper.resolve(PositionProvider)
-        code_range = self._positions[node]  # type: ignore[index]
+            from retrylint.positions import Positions
+
+            self._positions = Positions(self.module, self.source)
+        code_range = self._positions.range(node)
         start, end = code_range.start, code_range.end
         return Span(start.line, start.column + 1, end.line, end.column + 1)
 
@@ -164,17 +165,13 @@ class FileContext:
         ``app`` -> ``$.app`` for a module-level name; ``ValueError`` -> ``ValueError``.
         ``None`` when the expression is not a plain dotted name (a call, a subscript).
         """
-        if isinstance(node, cst.Name):
-            name = node.value
-            if name in self.imports:
-                return self.imports[name]
-            if name in self.module_names:
-                return f"{SELF_MODULE}.{name}"
-            return name
-        if isinstance(node, cst.Attribute):
-            head = self.qualify(node.value)
-            return None if head is None else f"{head}.{node.attr.value}"
-        return None
+        parts: list[str] = []
+        while isinstance(node, cst.Attribute):
+            parts.append(node.attr.value)
+            node = node.value
+        if not isinstance(node, cst.Name):
+            return None
+        return qualified(self.imports, self.module_names, node.value, parts)
 
     def evaluate(self, node: cst.BaseExpression, depth: int = 0) -> Value:
         """The static value of ``node`` (see ``retrylint.values``); UNKNOWN when run-time."""
@@ -216,11 +213,10 @@ class FileContext:
             case cst.Call():
                 return self._evaluate_call(node, depth)
             case cst.UnaryOperation(operator=cst.Minus(), expression=operand):
-                inner = self.evaluate(operand, depth + 1)
-                is_num = isinstance(inner, int | float) and not isinstance(inner, bool)
-                return -inner if is_num else UNKNOWN  # type: ignore[operator]
-            case cst.BinaryOperation():
-                return self._evaluate_binary(node, depth)
+                return negative(self.evaluate(operand, depth + 1))
+            case cst.BinaryOperation(left=left, operator=operator, right=right):
+                operands = (self.evaluate(left, depth + 1), self.evaluate(right, depth + 1))
+                return combined(type(operator).__name__, *operands)
             case cst.Lambda(body=body):
                 return LambdaValue(self.evaluate(body, depth + 1))
         return UNKNOWN
@@ -238,15 +234,6 @@ class FileContext:
                 args.append(value)
         call = CallValue(self.qualify(node.func), tuple(args), tuple(kwargs))
         return known_result(call)
-
-    def _evaluate_binary(self, node: cst.BinaryOperation, depth: int) -> Value:
-        left = self.evaluate(node.left, depth + 1)
-        right = self.evaluate(node.right, depth + 1)
-        op = type(node.operator).__name__
-        numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (left, right))
-        if numeric:
-            return arithmetic(op, left, right)  # type: ignore[arg-type]
-        return OpValue(OPERATOR_SYMBOLS.get(op, op), left, right)
 
     # -- helpers for adapters ----------------------------------------------------------------
     def declarations(self) -> Declarations:
@@ -352,6 +339,34 @@ class FileContext:
             return 1
         code = "".join(self.code(node) for node in (*self.module.header, *body[: last + 1]))
         return len(_LINE_BREAK.findall(code)) + 1
+
+
+def qualified(
+    imports: dict[str, str], module_names: set[str], head: str, attributes: list[str]
+) -> str:
+    """``head.a.b`` (``attributes`` innermost first: b, a) qualified through a file's imports
+    and module-level names; shared by both readers of a file (libcst's and ``ast``'s)."""
+    if head in imports:
+        base = imports[head]
+    elif head in module_names:
+        base = f"{SELF_MODULE}.{head}"
+    else:
+        base = head
+    return ".".join([base, *reversed(attributes)])
+
+
+def negative(value: Value) -> Value:
+    """``-value`` for a number; UNKNOWN for anything else."""
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    return -value if is_number else UNKNOWN  # type: ignore[operator]
+
+
+def combined(operator: str, left: Value, right: Value) -> Value:
+    """``left <operator> right`` (libcst's operator class name): a number when both are numbers,
+    else an unevaluated ``OpValue`` the project index may finish."""
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in (left, right)):
+        return arithmetic(operator, left, right)  # type: ignore[arg-type]
+    return OpValue(OPERATOR_SYMBOLS.get(operator, operator), left, right)
 
 
 def line_starts(text: str) -> list[int]:
@@ -597,7 +612,8 @@ def _child_fields(node_type: type) -> tuple[str, ...]:
     return fields
 
 
-def _children(node: cst.CSTNode) -> list[cst.CSTNode]:
+def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """A node's children that can hold code: trivia (whitespace, punctuation) left out."""
     children: list[cst.CSTNode] = []
     for name in _child_fields(type(node)):
         value = getattr(node, name)
@@ -640,7 +656,7 @@ def walk(
             handler(node)
         if node_type in leave:
             stack.append((node, _LEAVE))
-        stack.extend((child, _BEFORE) for child in reversed(_children(node)))
+        stack.extend((child, _BEFORE) for child in reversed(child_nodes(node)))
 
 
 def _dotted(node: cst.BaseExpression) -> str:

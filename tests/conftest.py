@@ -41,7 +41,7 @@ def fixture_projects() -> list[Path]:
     return sorted(p for p in FIXTURES.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def analyse_project(folder: Path, select: tuple[str, ...] | None = None):
+def analyse_project(folder: Path, select: tuple[str, ...] | None = None, *, prefilter: bool = True):
     """Run retrylint on ``folder`` as the current project; returns the engine's RunResult."""
     from retrylint.catalog import load_catalog
     from retrylint.config import load_config
@@ -57,7 +57,7 @@ def analyse_project(folder: Path, select: tuple[str, ...] | None = None):
             r.code for r in catalog if config.is_selected(r.code, r.enabled_by_default)
         )
         files = [str(p) for p in discover([Path(".")], config).files]
-        return run(files, config, selected)
+        return run(files, config, selected, prefilter=prefilter)
 
 
 @pytest.fixture
@@ -85,3 +85,17 @@ def analysed_jobs(folder: Path, files: dict[str, str]) -> list:
     result = analyse_project(folder)
     assert not result.errors, result.errors
     return result.jobs
+
+
+def any_python_settings(examples: int = 40):  # type: ignore[no-untyped-def]
+    """Hypothesis settings for properties over hypothesmith's arbitrary Python: the same
+    examples every run (CI), no example database, big and slow examples allowed."""
+    from hypothesis import HealthCheck, settings
+
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
