@@ -141,6 +141,10 @@ def check_package(python: str, tree: Path, work: Path) -> tuple[list[str], list[
     internal = [e for e in report["summary"]["errors"] if "internal error" in e["message"]]
     failures.extend(f"{tree.name}: {e['path']}: {e['message']}" for e in internal)
 
+    found = str(report["summary"]["findings"])
+    if not report["summary"]["fixable"]:  # nothing to fix: the fix checks have nothing to run
+        return [tree.name, str(files), str(job_count), found, "0", "0", "yes", "0"], failures
+
     copy = work / "fixed" / tree.name
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(tree, copy)
@@ -180,7 +184,7 @@ def check_package(python: str, tree: Path, work: Path) -> tuple[list[str], list[
         tree.name,
         str(files),
         str(job_count),
-        str(report["summary"]["findings"]),
+        found,
         applied.group(1) if applied else "0",
         str(len(changed)),
         "yes" if compiled else "NO",

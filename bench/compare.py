@@ -2,8 +2,9 @@
 
 Machines here are small and shared, so single numbers drift: every round runs each command once,
 in turn, and the report gives each command's median and its ratio to ruff's median from the same
-rounds. retrylint runs three ways: cold (no cache), warm (cache filled, nothing changed) and one
-file changed (cache filled, one file's bytes differ from the last run). ruff runs without and
+rounds. retrylint runs four ways: cold (no cache), cold without the prefilter (every file through
+libcst), warm (cache filled, nothing changed) and one file changed (cache filled, one file's
+bytes differ from the last run). ruff runs without and
 with its cache. The folders are copied to a temporary folder first, so caches and the changed
 file never touch the originals.
 
@@ -116,6 +117,7 @@ def tools(work: Path, paths: list[str], peers: str | None, skip: set[str]) -> li
             found.append(Tool(name, [*command, *paths], fill="cached" in name))
     found += [
         Tool("retrylint (cold)", [*check, "--no-cache", *paths]),
+        Tool("retrylint (cold, --no-prefilter)", [*check, "--no-cache", "--no-prefilter", *paths]),
         Tool("retrylint (warm)", [*check, "--cache-dir", cache, *paths], fill=True),
         Tool(
             "retrylint (one file changed)",

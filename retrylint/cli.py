@@ -62,6 +62,12 @@ _COMMON_OPTIONS = (
         help="production (default): leave out tests, migrations, scripts ...; all: check them too.",
     ),
     click.option("-v", "--verbose", is_flag=True, help="Show the traceback of an internal error."),
+    click.option(
+        "--no-prefilter",
+        is_flag=True,
+        help="Analyse every file in full, not only those the prefilter finds job code in "
+        "(slower; the findings are the same).",
+    ),
 )
 
 
@@ -152,6 +158,7 @@ def check(
     stdin_filename: str | None,
     cache_dir: str | None,
     no_cache: bool,
+    no_prefilter: bool,
 ) -> None:
     """Check PATHS (default: the current folder) for job code that fails quietly.
 
@@ -178,7 +185,8 @@ def check(
     if baseline_path and write_baseline_path:
         fail("--baseline and --write-baseline cannot be used together")
     # A fix writes the files it fixes and nothing else: no cache either.
-    cache = None if no_cache or fix or diff else _open_cache(session, cache_dir, verbose)
+    prefilter = not no_prefilter
+    cache = None if no_cache or fix or diff else _open_cache(session, cache_dir, verbose, prefilter)
     with ProgressBar(output_format == "text" and wanted(False)) as progress:
         result = _guarded(
             run,
@@ -190,6 +198,7 @@ def check(
             progress=progress,
             cache=cache,
             findings_only=True,
+            prefilter=prefilter,
         )
     if cache is not None:
         cache.prune()
@@ -202,7 +211,7 @@ def check(
         )
     if fix or diff:
         fixed_stdin = _apply_fixes(
-            session, result, stdin, unsafe=unsafe_fixes, diff=diff, notes=notes
+            session, result, stdin, unsafe=unsafe_fixes, diff=diff, notes=notes, prefilter=prefilter
         )
         if diff:
             errors = session.errors + result.errors
@@ -238,14 +247,16 @@ def check(
     sys.exit(_exit_code(result, errors, session.config, exit_zero))
 
 
-def _open_cache(session: Session, cache_dir: str | None, verbose: bool) -> ResultCache:
+def _open_cache(
+    session: Session, cache_dir: str | None, verbose: bool, prefilter: bool
+) -> ResultCache:
     """The cache for this run's settings: --cache-dir, else the config's, else beside it."""
     from retrylint.cache import ResultCache
     from retrylint.engine import AnalysisSettings
 
     config = session.config
     folder = Path(cache_dir) if cache_dir else config.cache_dir or config.root / ".retrylint_cache"
-    settings = AnalysisSettings(config, session.selected, verbose)
+    settings = AnalysisSettings(config, session.selected, verbose, prefilter)
     return ResultCache(folder.resolve(), settings.cache_key())
 
 
@@ -257,6 +268,7 @@ def _apply_fixes(
     unsafe: bool,
     diff: bool,
     notes: list[str],
+    prefilter: bool,
 ) -> bytes | None:
     """Run the fixer; updates ``result`` to the findings that remain.
 
@@ -281,7 +293,12 @@ def _apply_fixes(
         current = (stdin_name, overlay.get(stdin_name, stdin[1])) if stdin and stdin_name else None
         files_overlay = {k: v for k, v in overlay.items() if k != stdin_name}
         return run(
-            session.files, session.config, session.selected, stdin=current, overlay=files_overlay
+            session.files,
+            session.config,
+            session.selected,
+            stdin=current,
+            overlay=files_overlay,
+            prefilter=prefilter,
         ).findings
 
     first_party = local_packages(session.config.root)
@@ -351,12 +368,14 @@ def _exit_code(
     type=click.Choice(["production", "all"]),
     help="production (default): leave out tests, migrations, scripts ...; all: list their jobs too.",
 )
+@click.option("--no-prefilter", is_flag=True, help="Analyse every file in full (slower).")
 def jobs(
     paths: tuple[str, ...],
     config_path: str | None,
     output_format: str,
     no_color: bool,
     scope: str | None,
+    no_prefilter: bool,
 ) -> None:
     """List every job found in PATHS with its effective retry policy."""
     from retrylint.engine import run
@@ -364,7 +383,7 @@ def jobs(
 
     paths = paths or (".",)
     session = open_session(paths, config_path=config_path, scope=scope)
-    result = _guarded(run, session.files, session.config, frozenset())
+    result = _guarded(run, session.files, session.config, frozenset(), prefilter=not no_prefilter)
     errors = session.errors + result.errors
     if output_format == "json":
         click.echo(render_jobs_json(result.jobs, result.reach))
@@ -409,6 +428,7 @@ def audit(
     no_color: bool,
     scope: str | None,
     verbose: bool,
+    no_prefilter: bool,
     output_path: str | None,
     output_format: str | None,
 ) -> None:
@@ -446,6 +466,7 @@ def audit(
             session.selected,
             verbose=verbose,
             progress=progress,
+            prefilter=not no_prefilter,
         )
     errors = session.errors + result.errors
     report = build_audit(

@@ -51,11 +51,14 @@ class AnalysisSettings:
     config: Config
     selected: frozenset[str]
     verbose: bool = False  # internal errors carry their traceback
+    prefilter: bool = True  # files nothing can be found in get the outline only (``prefilter``)
 
     def cache_key(self) -> str:
-        """Names the cached results these settings may share: config, rules and verbosity."""
+        """Names the cached results these settings may share: config, rules, verbosity and
+        whether a result may be an outline."""
         rules = ",".join(sorted(self.selected))
-        return f"{self.config.fingerprint()[:24]}-{_short_digest(rules)}-{int(self.verbose)}"
+        flags = f"{int(self.verbose)}{int(self.prefilter)}"
+        return f"{self.config.fingerprint()[:24]}-{_short_digest(rules)}-{flags}"
 
 
 def _short_digest(text: str) -> str:
@@ -93,11 +96,42 @@ def analyse_source(path: str, data: bytes, settings: AnalysisSettings) -> FileRe
     too_deep = too_deeply_nested(source.text)
     if too_deep is not None:
         return FileResult(path, None, (syntax_error(path, *too_deep),))
+    if settings.prefilter:
+        outlined = _outlined(path, data, source, settings)
+        if outlined is not None:
+            return outlined
     try:
         module = _parse(source.text)
     except Exception as error:  # libcst.ParserSyntaxError, RecursionError
         return FileResult(path, None, (syntax_error_finding(path, source.text, error),))
     return _analyse_module(path, source, module, settings)
+
+
+def _outlined(
+    path: str, data: bytes, source: SourceText, settings: AnalysisSettings
+) -> FileResult | None:
+    """The outline of a file the prefilter finds nothing to analyse in; None when the file needs
+    the full analysis (``ast`` rejecting it included: libcst then reports why, and a bug of the
+    outline's own: the full analysis is never worse than a file lost)."""
+    import ast
+    import warnings
+
+    from retrylint.outline import outline_facts
+    from retrylint.prefilter import named_by_words, needs_full_analysis
+
+    if named_by_words(data):
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escapes: libcst's path says nothing either
+            tree = ast.parse(source.text)
+        packs = settings.config.secret_name_packs
+        if needs_full_analysis(tree, settings.selected, packs):
+            return None
+        facts = outline_facts(source.text, tree)
+    except Exception:  # SyntaxError, RecursionError ... or a bug: the full analysis decides
+        return None
+    return None if facts is None else FileResult(path, facts, outlined=True)
 
 
 def _parse(text: str) -> object:
@@ -158,7 +192,7 @@ def _analyse_module(
     constants: list[tuple[str, Value]] = []
     for name, expression in ctx.constants.items():
         value = ctx.evaluate(expression)
-        if _is_constant(value):
+        if is_constant(value):
             constants.append((name, value))
     graph = call_facts(ctx)
     facts = sink.into_facts(
@@ -217,7 +251,7 @@ def _file_check(check_class: Any, config: Config) -> Any:
     return from_config(config) if from_config is not None else check_class()
 
 
-def _is_constant(value: object) -> bool:
+def is_constant(value: object) -> bool:
     """A literal, or arithmetic over literals and names the project index may resolve
     (``MAX_AGE // DELAY + 10`` with both from a settings class)."""
     if isinstance(value, int | float | str | bool | tuple) or value is None:
@@ -225,7 +259,7 @@ def _is_constant(value: object) -> bool:
     from retrylint.values import OpValue, Ref
 
     if isinstance(value, OpValue):
-        return _is_constant(value.left) and _is_constant(value.right)
+        return is_constant(value.left) and is_constant(value.right)
     return isinstance(value, Ref)
 
 
@@ -452,6 +486,7 @@ def run(
     progress: Progress | None = None,
     cache: ResultCache | None = None,
     findings_only: bool = False,
+    prefilter: bool = True,
 ) -> RunResult:
     """Check ``paths`` (and stdin's bytes under a file name): findings, jobs and file errors.
 
@@ -460,7 +495,7 @@ def run(
     without fixes): a run over exactly the files and bytes of a stored run then answers with that
     run's outcome, with no jobs and no reach, and without importing the parser.
     """
-    settings = AnalysisSettings(config, selected, verbose)
+    settings = AnalysisSettings(config, selected, verbose, prefilter)
     if stdin is not None or overlay:
         cache = None
     contents = read_sources(paths) if cache is not None else {}
@@ -479,15 +514,23 @@ def run(
     del contents  # the bytes of a large project need not outlive the per-file phase
     if stdin is not None:
         results.append(_analyse_guarded(stdin[0], stdin[1], settings))
+    project_errors: list[tuple[str, str]] = []
+    index, jobs = build_project(results, module_names, project_errors)
+    reach = JobReach(index, jobs, config.job_reach_depth)
+    reached = [r.path for r in results if r.outlined and r.path in reach.reached_paths()]
+    if reached:  # job code is judged in full: analyse those files again, and the project
+        results = _analysed_in_full(results, reached, settings, overlay, stdin, cache)
+        project_errors = []
+        index, jobs = build_project(results, module_names, project_errors)
+        reach = JobReach(index, jobs, config.job_reach_depth)
     errors = [(r.path, r.error) for r in results if r.error and not r.error.startswith("skipped")]
     errors.extend(
         (r.path, f"internal error in {part}: {reason}")
         for r in results
         for part, reason in r.internal_errors
     )
+    errors.extend(project_errors)
     skipped = [(r.path, r.error) for r in results if r.error and r.error.startswith("skipped")]
-    index, jobs = build_project(results, module_names, errors)
-    reach = JobReach(index, jobs, config.job_reach_depth)
     project = Project(index, tuple(jobs), config, reach)
     findings: list[Finding] = keep_job_code((f for r in results for f in r.findings), reach)
     for code in sorted(selected):
@@ -504,6 +547,26 @@ def run(
     if cache is not None and run_key is not None:
         cache.store_run(run_key, (findings, errors, len(results), skipped))
     return RunResult(findings, jobs, errors, len(results), reach, skipped)
+
+
+def _analysed_in_full(
+    results: list[FileResult],
+    paths: list[str],
+    settings: AnalysisSettings,
+    overlay: dict[str, bytes] | None,
+    stdin: tuple[str, bytes] | None,
+    cache: ResultCache | None,
+) -> list[FileResult]:
+    """``results`` with the outlined files in ``paths`` analysed in full (their facts do not
+    change: the outline holds exactly the project facts; their findings and scans are added)."""
+    given = dict(overlay or {})
+    if stdin is not None:
+        given[stdin[0]] = stdin[1]
+    full = replace(settings, prefilter=False)
+    # Never answered from the cache (it holds the outline under these bytes), but stored there:
+    # the next run reads the full result at once, and findings are the same either way.
+    again = {r.path: r for r in analyse_files(paths, full, given, cache=cache)}
+    return [again.get(result.path, result) for result in results]
 
 
 def _run_key(

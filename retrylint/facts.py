@@ -190,3 +190,5 @@ class FileResult:
     error: str | None = None  # an I/O problem: the file was not checked
     # (rule code or adapter, reason): a part that crashed on this file; the rest of it was checked
     internal_errors: tuple[tuple[str, str], ...] = ()
+    # Facts from the prefilter's outline: analysed in full if a job reaches the file.
+    outlined: bool = False

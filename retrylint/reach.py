@@ -66,6 +66,10 @@ class JobReach:
         unit = self._unit(path, function)
         return self._by_function.get((path, unit), ()) if unit else ()
 
+    def reached_paths(self) -> frozenset[str]:
+        """The files holding a function some job reaches."""
+        return frozenset(path for path, _ in self._by_function)
+
     def _unit(self, path: str, function: str) -> str | None:
         parts = function.split(".")
         for end in range(len(parts), 0, -1):

@@ -277,7 +277,7 @@ def test_internal_error_in_one_file_is_reported_and_the_run_goes_on(
         return real(path, source, module, settings)
 
     monkeypatch.setattr(engine, "_analyse_module", exploding)
-    result = run_check("--select", "RL001,RL002,RL101", ".")
+    result = run_check("--select", "RL001,RL002,RL101", "--no-prefilter", ".")
     assert result.exit_code == 2
     assert "error: boom.py: internal error: ValueError: adapter bug" in result.stderr
     assert "zz_other.py:1:8: RL002" in result.stdout
@@ -308,14 +308,16 @@ def test_a_rule_crashing_on_one_file_stops_nothing_else(project: Path, monkeypat
     fake = types.SimpleNamespace(FileCheck=_Crashing)
     monkeypatch.setattr(checks, "rule_module", lambda code: fake if code == "RL001" else real(code))
     write(project, "boom.py", "print(1)\nx = 1  # noqa: RL101\n")
-    result = run_check("--select", "RL001,RL002,RL101", ".")
+    result = run_check("--select", "RL001,RL002,RL101", "--no-prefilter", ".")
     assert result.exit_code == 2
     assert "error: boom.py: internal error in RL001: KeyError: 'a rule bug'" in result.stderr
     assert "Traceback" not in result.stderr
     # The other rules still ran on that file, and every other file was checked.
     assert "boom.py:2:8: RL002" in result.stdout
     assert "zz_other.py:1:8: RL002" in result.stdout
-    verbose = runner().invoke(main, ["check", "-v", "--select", "RL001,RL002,RL101", "."])
+    verbose = runner().invoke(
+        main, ["check", "-v", "--no-prefilter", "--select", "RL001,RL002,RL101", "."]
+    )
     assert "Traceback (most recent call last)" in verbose.stderr
 
 
@@ -331,7 +333,7 @@ def test_an_adapter_crashing_on_one_file_stops_nothing_else(project: Path, monke
 
     monkeypatch.setattr(loops, "extract", exploding)
     write(project, "boom.py", "x = 1  # noqa: RL101\n")
-    result = run_check("--select", "RL001,RL002,RL101", ".")
+    result = run_check("--select", "RL001,RL002,RL101", "--no-prefilter", ".")
     assert result.exit_code == 2
     assert "boom.py: internal error in the loops adapter: RuntimeError: an adapter bug" in (
         result.stderr

@@ -90,10 +90,17 @@ def test_each_file_is_read_once_and_parsed_once(tmp_path: Path, monkeypatch) -> 
 
     monkeypatch.setattr(engine, "open", counting_open, raising=False)
     monkeypatch.setattr(engine, "_parse", counting_parse)
-    result = invoke("check", "--select", "RL001,RL002,RL101", ".")
+    result = invoke("check", "--select", "RL001,RL002,RL101", "--no-prefilter", ".")
     assert result.exit_code == 1  # three stale suppressions
     assert opened == {name: 1 for name in names}
     assert len(parsed) == len(names)
+    # With the prefilter, these files (no job code) are outlined: read once, never given to libcst.
+    opened.clear()
+    parsed.clear()
+    result = invoke("check", "--select", "RL001,RL002,RL101", ".")
+    assert result.exit_code == 1
+    assert opened == {name: 1 for name in names}
+    assert parsed == []
 
 
 def test_output_is_the_same_twice(tmp_path: Path, monkeypatch) -> None:

@@ -23,7 +23,7 @@ from retrylint.secrets.values import ValueReader, leaves
 
 # Attributes an exception's text is commonly built from.
 _MESSAGE_ATTRIBUTES = frozenset({"message", "msg", "detail", "details", "args", "description"})
-_EXCEPTION_SUFFIXES = ("Error", "Exception", "Warning")
+EXCEPTION_SUFFIXES = ("Error", "Exception", "Warning")
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def message_parameters(ctx: FileContext, reader: ValueReader) -> Iterator[Messag
 
 def _exception_like(info: ClassInfo) -> bool:
     names = [info.name, *(_last(base.value) for base in info.node.bases)]
-    return any(name.endswith(_EXCEPTION_SUFFIXES) for name in names)
+    return any(name.endswith(EXCEPTION_SUFFIXES) for name in names)
 
 
 def _last(node: cst.BaseExpression) -> str:
