@@ -11,6 +11,7 @@ position pass costs about twice a parse, so only files that report something pay
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import re
 from collections.abc import Callable, Iterator
@@ -127,6 +128,7 @@ class FileContext:
         self._positions: Positions | None = None
         self._line_starts: list[int] | None = None
         self._declarations: Declarations | None = None
+        self.ast_tree: ast.Module | None = None  # the prefilter's, when it made one
 
     # -- locations -------------------------------------------------------------------------
     def span(self, node: cst.CSTNode) -> Span:
@@ -134,7 +136,7 @@ class FileContext:
         if self._positions is None:
             from retrylint.positions import Positions
 
-            self._positions = Positions(self.module, self.source)
+            self._positions = Positions(self.module, self.source, self.ast_tree)
         code_range = self._positions.range(node)
         start, end = code_range.start, code_range.end
         return Span(start.line, start.column + 1, end.line, end.column + 1)
@@ -673,7 +675,11 @@ def build_context(
     module: cst.Module,
     handlers: dict[type, list[NodeHandler]],
     config: Config | None = None,
+    tree: ast.Module | None = None,
 ) -> FileContext:
+    """The walked context of a parsed file; ``tree``: its ``ast`` tree if the prefilter made one
+    (positions reuse it)."""
     context = FileContext(path, source, module, config)
+    context.ast_tree = tree
     Collector(context, handlers).run(module)
     return context

@@ -96,23 +96,25 @@ def analyse_source(path: str, data: bytes, settings: AnalysisSettings) -> FileRe
     too_deep = too_deeply_nested(source.text)
     if too_deep is not None:
         return FileResult(path, None, (syntax_error(path, *too_deep),))
+    tree = None
     if settings.prefilter:
-        outlined = _outlined(path, data, source, settings)
+        outlined, tree = _outlined(path, data, source, settings)
         if outlined is not None:
             return outlined
     try:
         module = _parse(source.text)
     except Exception as error:  # libcst.ParserSyntaxError, RecursionError
         return FileResult(path, None, (syntax_error_finding(path, source.text, error),))
-    return _analyse_module(path, source, module, settings)
+    return _analyse_module(path, source, module, settings, tree)
 
 
 def _outlined(
     path: str, data: bytes, source: SourceText, settings: AnalysisSettings
-) -> FileResult | None:
+) -> tuple[FileResult | None, object | None]:
     """The outline of a file the prefilter finds nothing to analyse in; None when the file needs
     the full analysis (``ast`` rejecting it included: libcst then reports why, and a bug of the
-    outline's own: the full analysis is never worse than a file lost)."""
+    outline's own: the full analysis is never worse than a file lost). With it, the ``ast`` tree
+    when one was made: positions reuse it."""
     import ast
     import warnings
 
@@ -120,18 +122,19 @@ def _outlined(
     from retrylint.prefilter import named_by_words, needs_full_analysis
 
     if named_by_words(data):
-        return None
+        return None, None
+    tree = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escapes: libcst's path says nothing either
             tree = ast.parse(source.text)
         packs = settings.config.secret_name_packs
         if needs_full_analysis(tree, settings.selected, packs):
-            return None
+            return None, tree
         facts = outline_facts(source.text, tree)
     except Exception:  # SyntaxError, RecursionError ... or a bug: the full analysis decides
-        return None
-    return None if facts is None else FileResult(path, facts, outlined=True)
+        return None, tree
+    return (None if facts is None else FileResult(path, facts, outlined=True)), tree
 
 
 def _parse(text: str) -> object:
@@ -152,7 +155,11 @@ def parses(text: str) -> bool:
 
 
 def _analyse_module(
-    path: str, source: SourceText, module: object, settings: AnalysisSettings
+    path: str,
+    source: SourceText,
+    module: object,
+    settings: AnalysisSettings,
+    tree: object | None = None,
 ) -> FileResult:
     from retrylint.callgraph import call_facts
     from retrylint.checks import rule_module
@@ -177,7 +184,7 @@ def _analyse_module(
             handlers.setdefault(node_type, []).append(guard.wrap(code, handler))
     for node_type, handler in effects.handlers().items():
         handlers.setdefault(node_type, []).append(guard.wrap("the side-effect scan", handler))
-    ctx = build_context(path, source.text, module, handlers, settings.config)  # type: ignore[arg-type]
+    ctx = build_context(path, source.text, module, handlers, settings.config, tree)  # type: ignore[arg-type]
     sink = FactSink()
     for adapter in adapter_modules():
         name = f"the {adapter.__name__.rsplit('.', 1)[-1]} adapter"

@@ -25,9 +25,10 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 class Positions:
     """Code ranges of one module's nodes, resolved lazily, statement by statement."""
 
-    def __init__(self, module: cst.Module, source: str) -> None:
+    def __init__(self, module: cst.Module, source: str, tree: ast.Module | None = None) -> None:
         self.module = module
         self.source = source
+        self.tree = tree  # the file's ast tree, when one was made already
         self._first_lines: list[int] | None = None
         self._statement_of: dict[int, int] = {}  # id(node) -> index of its top-level statement
         self._walked = 0  # statements whose nodes are in ``_statement_of``
@@ -62,7 +63,7 @@ class Positions:
         """The file line of each top-level statement's first token, from ``ast``; None when
         ``ast`` refuses the text or its statements do not pair with libcst's."""
         if self._first_lines is None:
-            self._first_lines = _first_lines(self.module, self.source) or []
+            self._first_lines = _first_lines(self.module, self.source, self.tree) or []
         return self._first_lines or None
 
     def _place(self, index: int) -> tuple[object, int]:
@@ -94,14 +95,15 @@ def _subtree(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
         stack.extend(child_nodes(node))
 
 
-def _first_lines(module: cst.Module, source: str) -> list[int] | None:
+def _first_lines(module: cst.Module, source: str, tree: ast.Module | None) -> list[int] | None:
     """Per libcst top-level statement, the line of its first token (a decorator's, if any)."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+    if tree is None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
     statements = tree.body
     lines: list[int] = []
     at = 0
