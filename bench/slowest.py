@@ -17,7 +17,7 @@ from pathlib import Path
 from retrylint.catalog import load_catalog
 from retrylint.config import load_config
 from retrylint.discovery import discover
-from retrylint.engine import AnalysisSettings, analyse_source
+from retrylint.file_phase import AnalysisSettings, analyse_source
 
 
 def main() -> None:

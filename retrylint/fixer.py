@@ -138,7 +138,7 @@ def fix_until_stable(
     for files on disk, so project-level rules see the fixed text too. ``first_party``: the
     project's own top-level modules, for where an added import line goes.
     """
-    from retrylint.engine import parses
+    from retrylint.file_phase import parses
 
     outcome = FixOutcome()
     overlay: dict[str, bytes] = {}

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from retrylint.ast_values import AstNames
 from retrylint.callgraph import (
     INSTANCE_OF,
     SUPER,
@@ -35,36 +36,14 @@ from retrylint.callgraph import (
 )
 from retrylint.context import (
     SELF_MODULE,
-    combined,
-    known_result,
     line_starts,
-    negative,
-    qualified,
 )
 from retrylint.declarations import ClassDeclaration, Declarations, DecoratedFunction, name_span
 from retrylint.facts import ClassFact, FileFacts, FunctionFact
 from retrylint.model import UNKNOWN, Span
 from retrylint.suppressions import scan_comments
-from retrylint.values import CallValue, DictValue, LambdaValue, Ref, Value
 
-_MAX_EVAL_DEPTH = 12
 _INSTANCE = ("self", "cls")
-# ast's operator class names as libcst names them (an unevaluated OpValue carries the name).
-_OPERATORS = {
-    "Add": "Add",
-    "Sub": "Subtract",
-    "Mult": "Multiply",
-    "Div": "Divide",
-    "FloorDiv": "FloorDivide",
-    "Mod": "Modulo",
-    "Pow": "Power",
-    "BitOr": "BitOr",
-    "BitAnd": "BitAnd",
-    "BitXor": "BitXor",
-    "LShift": "LeftShift",
-    "RShift": "RightShift",
-    "MatMult": "MatrixMultiply",
-}
 
 
 @dataclass(eq=False)
@@ -110,12 +89,12 @@ def outline_facts(source: str, tree: ast.Module) -> FileFacts | None:
     """The ``FileFacts`` the full analysis would give a file in which no adapter, scan or check
     finds anything (the prefilter decides that before calling this); None when an adapter's
     records of the file need the tree after all (``declared`` hooks)."""
-    from retrylint.engine import is_constant
+    from retrylint.file_phase import is_constant
     from retrylint.frameworks import adapter_modules
 
     outline = _Outline()
     _Walk(outline).module(tree)
-    names = _Names(outline)
+    names = AstNames(outline.imports, outline.module_names, outline.constants)
     constants = []
     for name, expression in outline.constants.items():
         value = names.evaluate(expression)
@@ -345,74 +324,11 @@ def _arguments_in_order(node: ast.Call) -> list[ast.expr]:
 # -- names and values -----------------------------------------------------------------------------
 
 
-class _Names:
-    """``FileContext.qualify`` and ``FileContext.evaluate`` over ``ast`` nodes."""
-
-    def __init__(self, outline: _Outline) -> None:
-        self.imports = outline.imports
-        self.module_names = outline.module_names
-        self.constants = outline.constants
-
-    def qualify(self, node: ast.expr) -> str | None:
-        parts: list[str] = []
-        while isinstance(node, ast.Attribute):
-            parts.append(node.attr)
-            node = node.value
-        if not isinstance(node, ast.Name):
-            return None
-        return qualified(self.imports, self.module_names, node.id, parts)
-
-    def evaluate(self, node: ast.expr, depth: int = 0) -> Value:
-        if depth > _MAX_EVAL_DEPTH:
-            return UNKNOWN
-        match node:
-            case ast.Constant(value=literal):
-                if isinstance(literal, bool | int | float | str) or literal is None:
-                    return literal
-                return UNKNOWN  # bytes, complex, Ellipsis
-            case ast.Name(id=name) if name in self.constants and name not in self.imports:
-                return self.evaluate(self.constants[name], depth + 1)
-            case ast.Name() | ast.Attribute():
-                qualified = self.qualify(node)
-                return Ref(qualified) if qualified else UNKNOWN
-            case ast.Tuple(elts=elements) | ast.List(elts=elements) | ast.Set(elts=elements):
-                if any(isinstance(e, ast.Starred) for e in elements):
-                    return UNKNOWN
-                return tuple(self.evaluate(e, depth + 1) for e in elements)
-            case ast.Dict(keys=keys, values=entries):
-                items: list[tuple[Value, Value]] = []
-                for key, entry in zip(keys, entries, strict=True):
-                    if key is None:
-                        return UNKNOWN
-                    items.append((self.evaluate(key, depth + 1), self.evaluate(entry, depth + 1)))
-                return DictValue(tuple(items))
-            case ast.Call():
-                return self._call(node, depth)
-            case ast.UnaryOp(op=ast.USub(), operand=operand):
-                return negative(self.evaluate(operand, depth + 1))
-            case ast.BinOp(left=left, op=operator, right=right):
-                name = type(operator).__name__
-                operands = (self.evaluate(left, depth + 1), self.evaluate(right, depth + 1))
-                return combined(_OPERATORS.get(name, name), *operands)
-            case ast.Lambda(body=body):
-                return LambdaValue(self.evaluate(body, depth + 1))
-        return UNKNOWN
-
-    def _call(self, node: ast.Call, depth: int) -> Value:
-        func = self.qualify(node.func)
-        starred = any(isinstance(a, ast.Starred) for a in node.args)
-        if starred or any(k.arg is None for k in node.keywords):
-            return CallValue(func, (UNKNOWN,), ())
-        args = tuple(self.evaluate(a, depth + 1) for a in node.args)
-        kwargs = tuple((k.arg, self.evaluate(k.value, depth + 1)) for k in node.keywords)
-        return known_result(CallValue(func, args, kwargs))  # type: ignore[arg-type]
-
-
 # -- the call graph's per-file half -----------------------------------------------------------
 
 
 def _call_facts(
-    outline: _Outline, names: _Names, starts: list[int], offsets: dict[int, int]
+    outline: _Outline, names: AstNames, starts: list[int], offsets: dict[int, int]
 ) -> tuple[tuple[FunctionFact, ...], tuple[ClassFact, ...], tuple[tuple[str, str], ...]]:
     """``callgraph.call_facts`` over the outline: the same records, assembled by the same code."""
     index = {id(function): at for at, function in enumerate(outline.functions)}
@@ -436,7 +352,7 @@ def _call_facts(
     return functions, class_facts(classes, units, bindings), instances
 
 
-def _binding(names: _Names, assignment: _Assignment, index: dict[int, int]) -> Binding:
+def _binding(names: AstNames, assignment: _Assignment, index: dict[int, int]) -> Binding:
     value = assignment.value
     if isinstance(value, ast.Await):
         value = value.value
@@ -460,7 +376,7 @@ def _target(target: ast.expr) -> tuple[str, str]:
     return ("other", "")
 
 
-def _called(names: _Names, call: ast.Call, unit: int) -> Called:
+def _called(names: AstNames, call: ast.Call, unit: int) -> Called:
     func = call.func
     name: str | None
     rebindable = False
@@ -487,7 +403,7 @@ def _called(names: _Names, call: ast.Call, unit: int) -> Called:
     return Called(unit, name, rebindable, tuple(arguments))
 
 
-def _bases(names: _Names, info: _Class) -> tuple[str, ...]:
+def _bases(names: AstNames, info: _Class) -> tuple[str, ...]:
     return tuple(q for base in info.node.bases if (q := names.qualify(base)) is not None)
 
 
@@ -501,7 +417,7 @@ def _unit(function: _Function) -> _Function:
 
 
 def _declarations(
-    outline: _Outline, names: _Names, source: str, starts: list[int], offsets: dict[int, int]
+    outline: _Outline, names: AstNames, source: str, starts: list[int], offsets: dict[int, int]
 ) -> Declarations:
     """``FileContext.declarations`` from the outline (``offsets``: each function's name in the
     text, by its index in ``outline.functions``)."""
@@ -549,7 +465,7 @@ def _declarations(
 
 
 def _decorated(
-    outline: _Outline, names: _Names, source: str, starts: list[int], offsets: dict[int, int]
+    outline: _Outline, names: AstNames, source: str, starts: list[int], offsets: dict[int, int]
 ) -> Iterator[DecoratedFunction]:
     for at, function in enumerate(outline.functions):
         for expression in function.node.decorator_list:

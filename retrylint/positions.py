@@ -86,7 +86,7 @@ class Positions:
 
 def _subtree(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """Every node under ``root`` but trivia (the engine's field walk: ``children`` rebuilds)."""
-    from retrylint.context import child_nodes
+    from retrylint.collector import child_nodes
 
     stack = [root]
     while stack:

@@ -313,7 +313,7 @@ def test_odd_shapes_do_not_raise(tmp_path: Path) -> None:
 def test_plain_files_skip_the_position_pass() -> None:
     import libcst
 
-    from retrylint.context import build_context
+    from retrylint.collector import build_context
     from retrylint.frameworks import FactSink
     from retrylint.frameworks import arq as adapter
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from retrylint.config import Config
-from retrylint.engine import AnalysisSettings, analyse_source
 from retrylint.facts import FileFacts
+from retrylint.file_phase import AnalysisSettings, analyse_source
 from retrylint.frameworks.celery import RetryCall
 from retrylint.model import UNBOUNDED, UNKNOWN, Job
 from tests.conftest import analysed_jobs

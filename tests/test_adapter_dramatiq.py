@@ -7,7 +7,7 @@ import textwrap
 from pathlib import Path
 
 from retrylint.config import Config
-from retrylint.engine import AnalysisSettings, analyse_source
+from retrylint.file_phase import AnalysisSettings, analyse_source
 from retrylint.model import UNBOUNDED, UNKNOWN, Job
 from retrylint.values import Ref
 from tests.conftest import analysed_jobs
@@ -504,7 +504,7 @@ def test_plain_files_skip_the_position_pass() -> None:
     """Candidates in files that do not import dramatiq get their span from the text."""
     import libcst
 
-    from retrylint.context import build_context
+    from retrylint.collector import build_context
     from retrylint.frameworks import FactSink
     from retrylint.frameworks import dramatiq as adapter
 

@@ -315,7 +315,7 @@ def test_signal_hooks(tmp_path: Path) -> None:
 
 def test_signal_hook_facts(tmp_path: Path) -> None:
     from retrylint.config import load_config
-    from retrylint.engine import AnalysisSettings, analyse_source
+    from retrylint.file_phase import AnalysisSettings, analyse_source
 
     source = textwrap.dedent(
         """

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from retrylint import engine
+from retrylint import engine, file_phase
 from retrylint.cli import main
 
 GOOD = "def ok():\n    return 1\n"
@@ -269,14 +269,14 @@ def test_internal_error_in_one_file_is_reported_and_the_run_goes_on(
     project: Path, monkeypatch
 ) -> None:
     write(project, "boom.py", GOOD)
-    real = engine._analyse_module
+    real = file_phase._analyse_module
 
-    def exploding(path, source, module, settings):
+    def exploding(path, source, module, settings, tree=None):
         if path.endswith("boom.py"):
             raise ValueError("adapter bug")
-        return real(path, source, module, settings)
+        return real(path, source, module, settings, tree)
 
-    monkeypatch.setattr(engine, "_analyse_module", exploding)
+    monkeypatch.setattr(file_phase, "_analyse_module", exploding)
     result = run_check("--select", "RL001,RL002,RL101", "--no-prefilter", ".")
     assert result.exit_code == 2
     assert "error: boom.py: internal error: ValueError: adapter bug" in result.stderr

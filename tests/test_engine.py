@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from retrylint import __version__, engine
+from retrylint import __version__, engine, file_phase
 from retrylint.cli import main
 from retrylint.config import Config
-from retrylint.engine import AnalysisSettings, analyse_source, run
+from retrylint.engine import run
+from retrylint.file_phase import AnalysisSettings, analyse_source
 from retrylint.findings import Finding
 
 BASE = frozenset({"RL001", "RL002"})
@@ -78,7 +79,7 @@ def test_each_file_is_read_once_and_parsed_once(tmp_path: Path, monkeypatch) -> 
     monkeypatch.chdir(tmp_path)
     opened: Counter[str] = Counter()
     parsed: list[str] = []
-    real_open, real_parse = open, engine._parse
+    real_open, real_parse = open, file_phase._parse
 
     def counting_open(file, *args, **kwargs):
         opened[Path(file).as_posix()] += 1
@@ -89,7 +90,7 @@ def test_each_file_is_read_once_and_parsed_once(tmp_path: Path, monkeypatch) -> 
         return real_parse(text)
 
     monkeypatch.setattr(engine, "open", counting_open, raising=False)
-    monkeypatch.setattr(engine, "_parse", counting_parse)
+    monkeypatch.setattr(file_phase, "_parse", counting_parse)
     result = invoke("check", "--select", "RL001,RL002,RL101", "--no-prefilter", ".")
     assert result.exit_code == 1  # three stale suppressions
     assert opened == {name: 1 for name in names}

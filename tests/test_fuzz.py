@@ -31,7 +31,8 @@ from hypothesis import strategies as st
 
 from retrylint.catalog import load_catalog
 from retrylint.config import Config
-from retrylint.engine import RunResult, parses, run
+from retrylint.engine import RunResult, run
+from retrylint.file_phase import parses
 from retrylint.findings import Finding
 from retrylint.fixer import FixOutcome, applicable, fix_until_stable
 from retrylint.reporters.jobs_report import render_jobs_json

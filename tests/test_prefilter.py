@@ -21,8 +21,9 @@ from hypothesis import strategies as st
 from retrylint.catalog import load_catalog
 from retrylint.config import Config
 from retrylint.effects.scan import DATA_KEY as EFFECTS
-from retrylint.engine import AnalysisSettings, analyse_source, run
+from retrylint.engine import run
 from retrylint.facts import FileFacts
+from retrylint.file_phase import AnalysisSettings, analyse_source
 from retrylint.frameworks.retry_library.shared import LIBRARIES
 from retrylint.prefilter import named_by_words
 from retrylint.reporters.jobs_report import render_jobs_json

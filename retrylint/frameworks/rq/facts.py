@@ -13,7 +13,8 @@ from typing import Any
 
 import libcst as cst
 
-from retrylint.context import FileContext, FunctionInfo, walk
+from retrylint.collector import walk
+from retrylint.context import FileContext, FunctionInfo
 from retrylint.declarations import Declarations, function_lines
 from retrylint.facts import CallFact, ConfigFact, HookFact, JobDef, ObjectFact
 from retrylint.frameworks import FactSink
