@@ -6,9 +6,10 @@ imported): `retrylint check` and `retrylint jobs` must finish without an interna
 change nothing, and ruff (F401 unused import, F841 unused variable, I001 import order) must
 report nothing on a fixed file that it did not report before the fix.
 
-Usage: real_packages.py PYTHON [WORKDIR]
+Usage: real_packages.py [--quick] PYTHON [WORKDIR]
 PYTHON: the interpreter with retrylint and ruff. WORKDIR (default: retrylint-real-packages in
-the temporary folder) keeps the downloaded archives between runs. Prints a table (the last
+the temporary folder) keeps the downloaded archives between runs. --quick checks the packages
+in QUICK only (every CI run); without it, all of PACKAGES. Prints a table (the last
 column counts ruff findings of those codes that the fix added) and exits 1 on any failure.
 """
 
@@ -24,11 +25,18 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import urllib.parse
 import urllib.request
 import zipfile
 from pathlib import Path
 
-INDEX = "https://pypi.org/simple"  # PEP 691 JSON
+# PEP 691 JSON; the index pip is told to use, when it is told.
+INDEX = os.environ.get("PIP_INDEX_URL", "https://pypi.org/simple").rstrip("/")
+
+
+class Unreachable(Exception):
+    """The package index could not give a pinned archive (no network, a mirror without PEP 691)."""
+
 
 PACKAGES = (
     "celery==5.7.0",
@@ -46,6 +54,9 @@ PACKAGES = (
     "stamina==26.1.0",
     "retrying==1.4.2",
 )
+# The default CI run's share: an RQ, a Dramatiq and a Huey code base (the last two get fixes
+# applied) and two retry libraries, about a fifth of the whole set's cost.
+QUICK = frozenset({"rq", "dramatiq", "huey", "backoff", "stamina"})
 CLEAN_CODES = "F401,F841,I001"
 
 
@@ -55,30 +66,39 @@ def run(python: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def download(work: Path) -> list[Path]:
+def _fetch(name: str, version: str) -> tuple[dict, bytes]:
+    """The pinned release's source distribution entry and bytes, from the index."""
+    request = urllib.request.Request(
+        f"{INDEX}/{name}/", headers={"Accept": "application/vnd.pypi.simple.v1+json"}
+    )
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        files = json.load(answer)["files"]
+    stem = f"{name}_{version}.".replace("-", "_")  # sdist names vary in - and _
+    sdist = next(
+        f
+        for f in files
+        if f["filename"].lower().replace("-", "_").startswith(stem)
+        and f["filename"].endswith((".tar.gz", ".zip"))
+    )
+    url = urllib.parse.urljoin(f"{INDEX}/{name}/", sdist["url"])
+    with urllib.request.urlopen(url, timeout=120) as answer:
+        return sdist, answer.read()
+
+
+def download(work: Path, packages: tuple[str, ...]) -> list[Path]:
     """Each pinned release's source distribution from the package index (PEP 691), its hash
     checked, unpacked under WORKDIR/src. Nothing is built, installed or imported."""
     archives = work / "archives"
     archives.mkdir(parents=True, exist_ok=True)
     trees = []
-    for requirement in PACKAGES:
+    for requirement in packages:
         name, version = requirement.split("==")
         archive = archives / f"{name}-{version}.sdist"
         if not archive.exists():
-            request = urllib.request.Request(
-                f"{INDEX}/{name}/", headers={"Accept": "application/vnd.pypi.simple.v1+json"}
-            )
-            with urllib.request.urlopen(request, timeout=60) as answer:
-                files = json.load(answer)["files"]
-            stem = f"{name}_{version}.".replace("-", "_")  # sdist names vary in - and _
-            sdist = next(
-                f
-                for f in files
-                if f["filename"].lower().replace("-", "_").startswith(stem)
-                and f["filename"].endswith((".tar.gz", ".zip"))
-            )
-            with urllib.request.urlopen(sdist["url"], timeout=120) as answer:
-                data = answer.read()
+            try:
+                sdist, data = _fetch(name, version)
+            except (OSError, ValueError, KeyError, StopIteration) as error:
+                raise Unreachable(f"{requirement}: {type(error).__name__}: {error}") from error
             if hashlib.sha256(data).hexdigest() != sdist["hashes"]["sha256"]:
                 sys.exit(f"{requirement}: the downloaded archive does not match its hash")
             archive.write_bytes(data)
@@ -195,10 +215,20 @@ def check_package(python: str, tree: Path, work: Path) -> tuple[list[str], list[
 
 def main() -> int:
     # absolute, not resolved: a virtual environment's python is a symlink that must stay one
-    python = os.path.abspath(sys.argv[1])
+    arguments = [a for a in sys.argv[1:] if a != "--quick"]
+    quick = len(arguments) < len(sys.argv) - 1
+    python = os.path.abspath(arguments[0])
     default = Path(tempfile.gettempdir()) / "retrylint-real-packages"
-    work = Path(sys.argv[2] if len(sys.argv) > 2 else default).resolve()
-    trees = download(work)
+    work = Path(arguments[1] if len(arguments) > 1 else default).resolve()
+    chosen = tuple(p for p in PACKAGES if not quick or p.split("==")[0] in QUICK)
+    try:
+        trees = download(work, chosen)
+    except Unreachable as error:
+        # The quick set runs in every CI run: a machine that cannot reach the index skips it
+        # and says so (as a missing browser skips the audit's screenshot test); asked for by
+        # name, the whole set fails instead.
+        print(f"{'note' if quick else 'FAIL'}: cannot download the packages: {error}")
+        return 0 if quick else 1
     header = [
         "package",
         "files",
