@@ -240,3 +240,18 @@ def test_a_bug_in_the_outline_costs_time_not_findings(monkeypatch: pytest.Monkey
     result = analyse_source("case.py", data, PREFILTERED)
     assert not result.outlined and result.error is None
     assert result.facts == analyse_source("case.py", data, FULL).facts
+
+
+@pytest.mark.parametrize("command", [["jobs", "--format", "json"], ["audit", "--format", "json"]])
+def test_jobs_and_audit_take_no_prefilter_and_say_the_same(
+    command: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from retrylint.cli import main
+
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent / "fixtures" / "celery_shop")
+    prefiltered = CliRunner().invoke(main, [*command, "."])
+    full = CliRunner().invoke(main, [*command, "--no-prefilter", "."])
+    assert prefiltered.exit_code == full.exit_code == 0, full.output
+    assert prefiltered.output == full.output
