@@ -307,7 +307,8 @@ def run(
     project_errors: list[tuple[str, str]] = []
     index, jobs = build_project(results, module_names, project_errors)
     reach = JobReach(index, jobs, config.job_reach_depth)
-    reached = [r.path for r in results if r.outlined and r.path in reach.reached_paths()]
+    reached_paths = reach.reached_paths()
+    reached = [r.path for r in results if r.outlined and r.path in reached_paths]
     if reached:  # job code is judged in full: analyse those files again, and the project
         results = _analysed_in_full(results, reached, settings, overlay, stdin, cache)
         project_errors = []

@@ -12,15 +12,20 @@ What sends a file to the full analysis, part by part:
 - a job framework, retry library, error tracker (``sentry_sdk``: a failure hook) or
   ``retrylint.guard`` named anywhere (their adapters read imports), a settings name of one
   (``CELERY_*``, ``broker_url``, ``RQ_QUEUES``, ``SENTRY_*``), a sleep
-  (handwritten loops and recursive retries sleep), the word "retry" in any casing;
+  (handwritten loops and recursive retries sleep), "retry" / "retries" (any of their usual
+  casings);
 - an invocation method (``.delay``, ``.send``, ``.enqueue`` ...): ``frameworks.calls`` records
   every such call framework-neutrally, for linking to whatever job it names; a ``tasks``
   module (calling a Huey task enqueues it, so Huey's adapter records calls through one);
 - from the tree: a loop holding a ``try`` (a retry loop without a sleep), a call, decorator or
   module-level alias looking like a job decorator factory (``frameworks.factories``), a call
-  named like an enqueue helper (``rq.wrappers``), a class that may be a Celery task class;
+  named like an enqueue helper (``rq.wrappers``), a function named like a queue getter (RQ),
+  a class that may be a Celery task class;
 - with a secrets rule selected: any name, attribute, parameter, keyword or string in code whose
-  words are a secret's (``secrets.names``, with the run's extra packs).
+  words are a secret's (``secrets.names``, with the run's extra packs), a log call, print or
+  warning given a name some function takes as a parameter (RL502 follows a secret into such a
+  helper, RL503 a job's ``*args``), an exception class with an ``__init__`` (RL502 reads
+  whether it keeps its argument out of the message).
 
 ``--no-prefilter`` analyses every file in full; ``tests/test_prefilter.py`` proves both paths
 report the same on the fixtures and on generated programs. Words are matched as bytes, so a
