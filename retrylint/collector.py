@@ -25,6 +25,7 @@ from retrylint.context import (
     LoopInfo,
     NodeHandler,
 )
+from retrylint.scopes import Scopes
 
 if TYPE_CHECKING:
     from retrylint.config import Config
@@ -35,9 +36,7 @@ class Collector:
 
     def __init__(self, context: FileContext, handlers: dict[type, list[NodeHandler]]) -> None:
         self.context = context
-        self.functions: list[FunctionInfo] = context.enclosing
-        self.classes: list[ClassInfo] = []
-        self.scopes: list[str] = []  # "class" / "function" markers, innermost last
+        self.scopes: Scopes[FunctionInfo, ClassInfo] = Scopes(context.enclosing)
         own: dict[type, Callable[[Any], None]] = {
             cst.FunctionDef: self.visit_FunctionDef,
             cst.ClassDef: self.visit_ClassDef,
@@ -63,52 +62,40 @@ class Collector:
         walk(module, self.enter, self.leave)
 
     # scopes -----------------------------------------------------------------------------------
-    def _qualname(self, name: str) -> str:
-        outer = self.classes[-1].qualname if self._in_class() else None
-        if self.scopes and self.scopes[-1] == "function":
-            outer = self.functions[-1].qualname
-        return f"{outer}.{name}" if outer else name
-
-    def _in_class(self) -> bool:
-        return bool(self.scopes) and self.scopes[-1] == "class"
-
-    def _at_module_level(self) -> bool:
-        return not self.scopes
-
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        ctx = self.context
-        class_name = self.classes[-1].qualname if self._in_class() else None
-        parent = self.functions[-1] if self.scopes and self.scopes[-1] == "function" else None
-        info = FunctionInfo(node, self._qualname(node.name.value), class_name, parent)
+        ctx, scopes = self.context, self.scopes
+        owner = scopes.class_body
+        class_name = owner.qualname if owner is not None else None
+        info = FunctionInfo(
+            node, scopes.qualname(node.name.value), class_name, scopes.function_body
+        )
         ctx.functions.append(info)
-        if self._at_module_level():
+        if scopes.at_module_level:
             ctx.module_names.add(node.name.value)
-        elif class_name is not None:
-            self.classes[-1].methods[node.name.value] = info
-        self.functions.append(info)
-        self.scopes.append("function")
+        elif owner is not None:
+            owner.methods[node.name.value] = info
+        scopes.enter_function(info)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.functions.pop()
-        self.scopes.pop()
+        self.scopes.leave_function()
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        info = ClassInfo(node, self._qualname(node.name.value))
-        if self._at_module_level():
+        scopes = self.scopes
+        info = ClassInfo(node, scopes.qualname(node.name.value))
+        owner = scopes.class_body
+        if scopes.at_module_level:
             self.context.module_names.add(node.name.value)
-        elif self._in_class():
-            self.classes[-1].inner_classes[node.name.value] = info
+        elif owner is not None:
+            owner.inner_classes[node.name.value] = info
         self.context.classes[info.qualname] = info
-        self.classes.append(info)
-        self.scopes.append("class")
+        scopes.enter_class(info)
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self.classes.pop()
-        self.scopes.pop()
+        self.scopes.leave_class()
 
     # imports ----------------------------------------------------------------------------------
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
-        if self._at_module_level() and any(
+        if self.scopes.at_module_level and any(
             isinstance(s, cst.Import | cst.ImportFrom) for s in node.body
         ):
             self.context.import_statements.append(node)
@@ -126,7 +113,7 @@ class Collector:
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         base = "." * len(node.relative) + (_dotted(node.module) if node.module else "")
         if isinstance(node.names, cst.ImportStar):
-            if self._at_module_level() and base:
+            if self.scopes.at_module_level and base:
                 self.context.star_imports.append(base)
             return
         for alias in node.names:
@@ -137,8 +124,7 @@ class Collector:
 
     # calls, assignments, loops ------------------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> None:
-        function = self.functions[-1] if self.functions else None
-        self.context.calls.append(CallInfo(node, function))
+        self.context.calls.append(CallInfo(node, self.scopes.function))
 
     def visit_Assign(self, node: cst.Assign) -> None:
         targets = tuple(t.target for t in node.targets)
@@ -151,24 +137,24 @@ class Collector:
     def _record_assignment(
         self, targets: tuple[cst.BaseExpression, ...], value: cst.BaseExpression, node: cst.CSTNode
     ) -> None:
-        ctx = self.context
-        function = self.functions[-1] if self.scopes and self.scopes[-1] == "function" else None
-        class_name = self.classes[-1].qualname if self._in_class() else None
-        ctx.assignments.append(AssignInfo(targets, value, node, function, class_name))
+        ctx, scopes = self.context, self.scopes
+        owner = scopes.class_body
+        class_name = owner.qualname if owner is not None else None
+        ctx.assignments.append(AssignInfo(targets, value, node, scopes.function_body, class_name))
         for target in targets:
             if not isinstance(target, cst.Name):
                 continue
-            if self._at_module_level():
+            if scopes.at_module_level:
                 ctx.module_names.add(target.value)
                 ctx.constants[target.value] = value
-            elif class_name is not None:
-                self.classes[-1].attributes[target.value] = value
+            elif owner is not None:
+                owner.attributes[target.value] = value
 
     def visit_While(self, node: cst.While) -> None:
-        self.context.loops.append(LoopInfo(node, self.functions[-1] if self.functions else None))
+        self.context.loops.append(LoopInfo(node, self.scopes.function))
 
     def visit_For(self, node: cst.For) -> None:
-        self.context.loops.append(LoopInfo(node, self.functions[-1] if self.functions else None))
+        self.context.loops.append(LoopInfo(node, self.scopes.function))
 
 
 def _call(handler: NodeHandler, context: FileContext, node: cst.CSTNode) -> None:

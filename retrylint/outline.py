@@ -41,6 +41,7 @@ from retrylint.context import (
 from retrylint.declarations import ClassDeclaration, Declarations, DecoratedFunction, name_span
 from retrylint.facts import ClassFact, FileFacts, FunctionFact
 from retrylint.model import UNKNOWN, Span
+from retrylint.scopes import Scopes
 from retrylint.suppressions import scan_comments
 
 _INSTANCE = ("self", "cls")
@@ -136,9 +137,7 @@ class _Walk:
 
     def __init__(self, outline: _Outline) -> None:
         self.out = outline
-        self.functions: list[_Function] = []
-        self.classes: list[_Class] = []  # innermost last
-        self.scopes: list[str] = []  # "class" / "function", innermost last
+        self.scopes: Scopes[_Function, _Class] = Scopes()
 
     def module(self, tree: ast.Module) -> None:
         for statement in tree.body:
@@ -167,33 +166,23 @@ class _Walk:
                 self.node(item)
 
     # scopes ---------------------------------------------------------------------------------
-    def _qualname(self, name: str) -> str:
-        outer = self.classes[-1].qualname if self._in_class() else None
-        if self.scopes and self.scopes[-1] == "function":
-            outer = self.functions[-1].qualname
-        return f"{outer}.{name}" if outer else name
-
-    def _in_class(self) -> bool:
-        return bool(self.scopes) and self.scopes[-1] == "class"
-
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         self.nodes(node.decorator_list)
-        class_name = self.classes[-1].qualname if self._in_class() else None
-        parent = self.functions[-1] if self.scopes and self.scopes[-1] == "function" else None
-        info = _Function(node, self._qualname(node.name), class_name, parent)
+        scopes = self.scopes
+        owner = scopes.class_body
+        class_name = owner.qualname if owner is not None else None
+        info = _Function(node, scopes.qualname(node.name), class_name, scopes.function_body)
         self.out.functions.append(info)
-        if not self.scopes:
+        if scopes.at_module_level:
             self.out.module_names.add(node.name)
-        elif class_name is not None:
-            self.classes[-1].methods[node.name] = None
-        self.functions.append(info)
-        self.scopes.append("function")
+        elif owner is not None:
+            owner.methods[node.name] = None
+        scopes.enter_function(info)
         self._parameters(node.args)
         self.nodes(node.body)
         if node.returns is not None:
             self.node(node.returns)
-        self.functions.pop()
-        self.scopes.pop()
+        scopes.leave_function()
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
@@ -228,19 +217,19 @@ class _Walk:
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         self.nodes(node.decorator_list)
-        info = _Class(node, self._qualname(node.name))
-        if not self.scopes:
+        scopes = self.scopes
+        info = _Class(node, scopes.qualname(node.name))
+        owner = scopes.class_body
+        if scopes.at_module_level:
             self.out.module_names.add(node.name)
-        elif self._in_class():
-            self.classes[-1].inner[node.name] = info
+        elif owner is not None:
+            owner.inner[node.name] = info
         self.out.classes[info.qualname] = info
-        self.classes.append(info)
-        self.scopes.append("class")
+        scopes.enter_class(info)
         self.nodes(node.body)
         self.nodes(node.bases)
         self.nodes([keyword.value for keyword in node.keywords])
-        self.classes.pop()
-        self.scopes.pop()
+        scopes.leave_class()
 
     # imports --------------------------------------------------------------------------------
     def visit_Import(self, node: ast.Import) -> None:
@@ -254,7 +243,7 @@ class _Walk:
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         base = "." * node.level + (node.module or "")
         if len(node.names) == 1 and node.names[0].name == "*":
-            if not self.scopes and base:
+            if self.scopes.at_module_level and base:
                 self.out.star_imports.append(base)
             return
         for alias in node.names:
@@ -264,7 +253,7 @@ class _Walk:
 
     # calls and assignments ------------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> None:
-        self.out.calls.append((node, self.functions[-1] if self.functions else None))
+        self.out.calls.append((node, self.scopes.function))
         self.node(node.func)
         for argument in _arguments_in_order(node):
             self.node(argument)
@@ -279,18 +268,19 @@ class _Walk:
         self.children(node)
 
     def _assignment(self, targets: tuple[ast.expr, ...], value: ast.expr) -> None:
-        in_function = self.scopes and self.scopes[-1] == "function"
-        function = self.functions[-1] if in_function else None
-        class_name = self.classes[-1].qualname if self._in_class() else None
+        scopes = self.scopes
+        owner = scopes.class_body
+        class_name = owner.qualname if owner is not None else None
+        function = scopes.function_body
         self.out.assignments.append(_Assignment(targets, value, function, class_name))
         for target in targets:
             if not isinstance(target, ast.Name):
                 continue
-            if not self.scopes:
+            if scopes.at_module_level:
                 self.out.module_names.add(target.id)
                 self.out.constants[target.id] = value
-            elif class_name is not None:
-                self.classes[-1].attributes[target.id] = None
+            elif owner is not None:
+                owner.attributes[target.id] = None
 
     # libcst's order of fields where it differs from ast's ---------------------------------------
     def visit_Dict(self, node: ast.Dict) -> None:
