@@ -289,14 +289,7 @@ def names_of(call: Called, bound: dict[str, str]) -> Iterator[str]:
 def _def_lines(ctx: FileContext) -> dict[int, int]:
     """Line of each function's ``def``."""
     starts = ctx.line_starts()
-    return {key: bisect.bisect_right(starts, offset) for key, offset in def_offsets(ctx).items()}
-
-
-def def_offsets(ctx: FileContext) -> dict[int, int]:
-    """Offset in the source of each function's name in its ``def`` (keyed by ``id`` of its
-    FunctionInfo)."""
-    offsets = def_line_offsets(ctx.source, [function.name for function in ctx.functions])
-    return {id(ctx.functions[at]): offset for at, offset in offsets.items()}
+    return {key: bisect.bisect_right(starts, offset) for key, offset in ctx.def_offsets().items()}
 
 
 def def_line_offsets(source: str, names: list[str]) -> dict[int, int]:

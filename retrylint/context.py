@@ -125,6 +125,7 @@ class FileContext:
         self._positions: Positions | None = None
         self._line_starts: list[int] | None = None
         self._declarations: Declarations | None = None
+        self._def_offsets: dict[int, int] | None = None
         self.ast_tree: ast.Module | None = None  # the prefilter's, when it made one
 
     # -- locations -------------------------------------------------------------------------
@@ -289,8 +290,20 @@ class FileContext:
             ),
         )
 
+    def def_offsets(self) -> dict[int, int]:
+        """Offset in the source of each function's name in its ``def`` (keyed by ``id`` of its
+        FunctionInfo), from the text's ``def`` lines (no position pass); made once: the call
+        graph, the declarations and the secrets scan all read it."""
+        if self._def_offsets is None:
+            from retrylint.callgraph import def_line_offsets
+
+            found = def_line_offsets(self.source, [function.name for function in self.functions])
+            self._def_offsets = {
+                id(self.functions[at]): at_offset for at, at_offset in found.items()
+            }
+        return self._def_offsets
+
     def _decorated(self) -> Iterator[DecoratedFunction]:
-        from retrylint.callgraph import def_offsets
         from retrylint.declarations import DecoratedFunction, name_span
 
         offsets: dict[int, int] | None = None
@@ -302,7 +315,7 @@ class FileContext:
                 if qualified is None:
                     continue
                 if offsets is None:  # the text's ``def`` lines: no position pass
-                    offsets = def_offsets(self)
+                    offsets = self.def_offsets()
                 offset = offsets.get(id(function))
                 span = (
                     name_span(tuple(self.line_starts()), offset, function.name)

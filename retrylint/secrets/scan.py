@@ -25,7 +25,7 @@ from pathlib import PurePath
 
 import libcst as cst
 
-from retrylint.callgraph import INSTANCE_OF, SUPER, called_name, def_offsets
+from retrylint.callgraph import INSTANCE_OF, SUPER, called_name
 from retrylint.context import SELF_MODULE, FileContext, FunctionInfo
 from retrylint.frameworks.calls import BY_ARGUMENT_METHODS, BY_NAME_FUNCTIONS, JOB_METHODS
 from retrylint.frameworks.common import invoked
@@ -225,7 +225,7 @@ class SecretScan:
                 if match is None:
                     continue
                 if offsets is None:
-                    offsets = def_offsets(self.ctx)
+                    offsets = self.ctx.def_offsets()
                 span = self._parameter_span(offsets.get(id(function)), param.name.value)
                 if span is None:
                     continue
