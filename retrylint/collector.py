@@ -102,23 +102,23 @@ class Collector:
 
     def visit_Import(self, node: cst.Import) -> None:
         for alias in node.names:
-            dotted = _dotted(alias.name)
+            dotted = dotted_name(alias.name)
             if alias.asname is not None:
-                local = _dotted(alias.asname.name)
+                local = dotted_name(alias.asname.name)
                 self.context.imports[local] = dotted
             else:
                 head = dotted.split(".", 1)[0]
                 self.context.imports.setdefault(head, head)
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        base = "." * len(node.relative) + (_dotted(node.module) if node.module else "")
+        base = "." * len(node.relative) + (dotted_name(node.module) if node.module else "")
         if isinstance(node.names, cst.ImportStar):
             if self.scopes.at_module_level and base:
                 self.context.star_imports.append(base)
             return
         for alias in node.names:
-            name = _dotted(alias.name)
-            local = _dotted(alias.asname.name) if alias.asname is not None else name
+            name = dotted_name(alias.name)
+            local = dotted_name(alias.asname.name) if alias.asname is not None else name
             joiner = "" if base.endswith(".") else "."
             self.context.imports[local] = f"{base}{joiner}{name}" if base else name
 
@@ -252,11 +252,12 @@ def walk(
         stack.extend((child, _BEFORE) for child in reversed(child_nodes(node)))
 
 
-def _dotted(node: cst.BaseExpression) -> str:
+def dotted_name(node: cst.BaseExpression) -> str:
+    """``a.b.c`` for a chain of names as written; "" for anything else."""
     if isinstance(node, cst.Name):
         return node.value
     if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
+        return f"{dotted_name(node.value)}.{node.attr.value}"
     return ""
 
 

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import libcst as cst
 
+from retrylint.collector import dotted_name
+
 # Flow outcomes of a statement list: how control leaves it.
 NEXT, CONTINUE, BREAK, RETURN, RAISE = "next", "continue", "break", "return", "raise"
 LEAVE = frozenset({BREAK, RETURN})
@@ -92,14 +94,6 @@ def _is_exit_call(func: cst.BaseExpression) -> bool:
         "sys.exit",
         "os._exit",
     )
-
-
-def dotted_name(node: cst.BaseExpression) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return f"{dotted_name(node.value)}.{node.attr.value}"
-    return ""
 
 
 # libcst computes ``node.children`` with a visitor on every access; the walks below ask for the
