@@ -127,6 +127,9 @@ class FileContext:
         self._declarations: Declarations | None = None
         self._def_offsets: dict[int, int] | None = None
         self.ast_tree: ast.Module | None = None  # the prefilter's, when it made one
+        # What several rules of this file ask for (the secrets scan): made once, and gone with
+        # the file. A module-level table keyed by the context would keep every file's tree.
+        self.shared: dict[str, object] = {}
 
     # -- locations -------------------------------------------------------------------------
     def span(self, node: cst.CSTNode) -> Span:

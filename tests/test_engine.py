@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import pickle
@@ -10,12 +11,15 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import libcst as cst
 import pytest
 from click.testing import CliRunner
 
 from retrylint import __version__, engine, file_phase
+from retrylint.catalog import load_catalog
 from retrylint.cli import main
 from retrylint.config import Config
+from retrylint.context import FileContext
 from retrylint.engine import run
 from retrylint.file_phase import AnalysisSettings, analyse_source
 from retrylint.findings import Finding
@@ -184,6 +188,28 @@ def test_analyse_source_is_pure_and_picklable(tmp_path: Path, data: bytes) -> No
     assert first == second
     assert pickle.loads(pickle.dumps(first)) == first
     assert first.path == "pkg/mod.py"
+
+
+def test_analysis_keeps_no_file_alive(tmp_path: Path) -> None:
+    """Nothing a file's analysis made outlives it: a worker analyses thousands of files, and a
+    table keeping each file's tree (once the secrets scan's) grew workers to a gigabyte."""
+    source = (
+        b"import logging\nfrom celery import shared_task\n\nAPI_TOKEN = 'tok_0123456789abcdef'\n\n"
+        b"@shared_task(autoretry_for=(Exception,))\ndef sync(api_token):\n"
+        b"    logging.info('token %s', api_token)\n    raise ValueError(API_TOKEN)\n"
+    )
+    every_rule = AnalysisSettings(
+        Config(root=tmp_path, path=None), frozenset(load_catalog().codes()), prefilter=False
+    )
+
+    def alive() -> int:
+        gc.collect()
+        return sum(isinstance(o, (FileContext, cst.Module)) for o in gc.get_objects())
+
+    before = alive()
+    result = analyse_source("shop/tasks.py", source, every_rule)
+    assert "RL502" in {f.code for f in result.findings}  # the secrets scan ran
+    assert alive() == before
 
 
 def test_analyse_source_records_suppressions_in_facts(tmp_path: Path) -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import bisect
 import re
 import sys
-import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -92,14 +91,11 @@ class LoggedParameters:
     logged: tuple[tuple[str, str], ...]  # (parameter, the sink as shown: log.warning(...))
 
 
-_SCANS: weakref.WeakKeyDictionary[FileContext, SecretScan] = weakref.WeakKeyDictionary()
-
-
 def scan_of(ctx: FileContext) -> SecretScan:
     """The shared scan of ``ctx``'s file (each of the three rules asks for it)."""
-    scan = _SCANS.get(ctx)
-    if scan is None:
-        scan = _SCANS[ctx] = SecretScan(ctx)
+    scan = ctx.shared.get("secrets")
+    if not isinstance(scan, SecretScan):
+        scan = ctx.shared["secrets"] = SecretScan(ctx)
     return scan
 
 
