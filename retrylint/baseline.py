@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from retrylint.findings import Finding
+from retrylint.realpaths import RealPaths
 from retrylint.spans import SourceFiles
 
 BASELINE_VERSION = 1
@@ -56,13 +57,6 @@ def normalised_source(text: str) -> str:
     return " ".join(text.split())
 
 
-def _relative(path: str, root: Path) -> str:
-    try:
-        return Path(path).resolve().relative_to(root.resolve()).as_posix()
-    except (ValueError, OSError):
-        return Path(path).as_posix()
-
-
 # Retry constructs without a name of their own (a handwritten loop, a ``Retrying`` block) are
 # named after their line, ``shop.sync.poll#loop@12``: the line is left out of the fingerprint.
 _LINE_SUFFIX = re.compile(r"@\d+$")
@@ -70,7 +64,11 @@ _LINE_SUFFIX = re.compile(r"@\d+$")
 
 def fingerprint(finding: Finding, sources: SourceFiles, root: Path) -> Fingerprinted:
     """The finding's fingerprint; ``root`` makes paths independent of the folder run from."""
-    where = _LINE_SUFFIX.sub("", finding.job) if finding.job else _relative(finding.path, root)
+    where = (
+        _LINE_SUFFIX.sub("", finding.job)
+        if finding.job
+        else RealPaths().relative(finding.path, root)
+    )
     text = sources.text(finding.path, finding.span)
     if text is None:  # unreadable file: the position is all there is
         text = f"@{finding.span.line}:{finding.span.column}"

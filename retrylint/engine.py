@@ -24,6 +24,7 @@ from retrylint.facts import FileFacts, FileResult
 from retrylint.file_phase import AnalysisSettings, Guard, analyse_source, describe
 from retrylint.findings import Finding
 from retrylint.model import Job, Sourced
+from retrylint.realpaths import RealPaths
 from retrylint.source import SourceText
 
 if TYPE_CHECKING:
@@ -203,8 +204,9 @@ def build_project(
     errors = errors if errors is not None else []
     from retrylint.frameworks import adapter_modules
     from retrylint.linking import link_call_sites
-    from retrylint.project import ModuleFacts, ProjectIndex, module_name_for
+    from retrylint.project import ModuleFacts, ModuleNamer, ProjectIndex
 
+    namer = ModuleNamer()
     modules = []
     for result in results:
         if result.facts is None:
@@ -212,7 +214,7 @@ def build_project(
         if module_names and result.path in module_names:
             name, is_package = module_names[result.path], result.path.endswith("__init__.py")
         else:
-            name, is_package = module_name_for(Path(result.path))
+            name, is_package = namer.name(Path(result.path))
         modules.append(ModuleFacts(name, result.path, is_package, result.facts))
     index = ProjectIndex(modules)
     jobs: list[Job] = []
@@ -397,10 +399,11 @@ def _filter(
         if finding.code in selected:
             by_path.setdefault(finding.path, []).append(finding)
     known = frozenset(load_catalog().codes())
+    real_paths = RealPaths()
     kept: list[Finding] = []
     for result in results:
         facts = result.facts
-        relpath = _relative_to_root(result.path, config.root)
+        relpath = real_paths.relative(result.path, config.root)
         mine = [
             f for f in by_path.pop(result.path, []) if not config.is_ignored_for(relpath, f.code)
         ]
@@ -423,10 +426,3 @@ def _scan_of(facts: FileFacts):
     from retrylint.suppressions import CommentScan
 
     return CommentScan(facts.suppressions, facts.ignore_file, facts.statement_starts)
-
-
-def _relative_to_root(path: str, root: Path) -> str:
-    try:
-        return Path(path).resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return Path(path).as_posix()

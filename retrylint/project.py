@@ -24,6 +24,7 @@ from retrylint.facts import (
     ObjectFact,
 )
 from retrylint.model import UNKNOWN
+from retrylint.realpaths import RealPaths
 from retrylint.values import OpValue, Ref, Value, is_number
 
 _MAX_RESOLVE_DEPTH = 16
@@ -60,19 +61,36 @@ def module_name_for(path: Path) -> tuple[str, bool]:
     ``shop.tasks``, and callers import its jobs by that name). The first folder where neither
     holds one is the import root (a project root, ``src/``, a scripts folder).
     """
-    absolute = path.resolve() if path.exists() else path.absolute()
-    parts = [absolute.stem]
-    is_package = absolute.name == "__init__.py"
-    folder = absolute.parent
-    while folder.parent != folder and (
-        (folder / "__init__.py").is_file() or (folder.parent / "__init__.py").is_file()
-    ):
-        parts.append(folder.name)
-        folder = folder.parent
-    parts.reverse()
-    if is_package:
-        parts.pop()
-    return ".".join(parts) or absolute.parent.name, is_package
+    return ModuleNamer().name(path)
+
+
+class ModuleNamer:
+    """``module_name_for`` over many files: each folder is resolved and climbed once."""
+
+    def __init__(self) -> None:
+        self._real = RealPaths()
+        self._packages: dict[Path, tuple[str, ...]] = {}
+
+    def name(self, path: Path) -> tuple[str, bool]:
+        absolute = self._real.resolve(path) if path.exists() else path.absolute()
+        is_package = absolute.name == "__init__.py"
+        parts = [*self._package_parts(absolute.parent), absolute.stem]
+        if is_package:
+            parts.pop()
+        return ".".join(parts) or absolute.parent.name, is_package
+
+    def _package_parts(self, folder: Path) -> tuple[str, ...]:
+        """The dotted parts ``folder`` contributes, from its import root down."""
+        known = self._packages.get(folder)
+        if known is not None:
+            return known
+        parts: tuple[str, ...] = ()
+        if folder.parent != folder and (
+            (folder / "__init__.py").is_file() or (folder.parent / "__init__.py").is_file()
+        ):
+            parts = (*self._package_parts(folder.parent), folder.name)
+        self._packages[folder] = parts
+        return parts
 
 
 class ProjectIndex:
