@@ -18,7 +18,8 @@ line is checked: asking for ``tests/`` means it.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from stat import S_ISDIR, S_ISREG
@@ -58,13 +59,61 @@ class _Layer:
     ``c.py`` as ``src/c.py`` (*add* ``"src/"``).
     """
 
-    spec: pathspec.GitIgnoreSpec
+    spec: _Patterns
     strip: str = ""
     add: str = ""
 
     def decides(self, rel: str) -> bool | None:
         """True: ignored, False: re-included by a ``!`` pattern, None: no pattern matches."""
-        return self.spec.check_file(self.add + rel[len(self.strip) :]).include
+        return self.spec.check(self.add + rel[len(self.strip) :])
+
+
+class _Patterns:
+    """A gitignore-style pattern set, with one regex that matches wherever any pattern does.
+
+    Nearly every path a walk sees matches no pattern at all, and pathspec learns that by trying
+    each pattern in turn from Python: on 5,559 files under two ``.gitignore`` files that loop was
+    half of a fully cached run. The union says "none" in one search; whatever it matches goes to
+    pathspec, which decides by gitignore's rules (last match, negation, folder priority). The
+    union is a superset of the patterns, so the answer is pathspec's either way.
+    """
+
+    def __init__(self, spec: pathspec.GitIgnoreSpec) -> None:
+        self.spec = spec
+        self._any = _union(spec)
+
+    @classmethod
+    def of(cls, lines: Iterable[str]) -> _Patterns:
+        return cls(pathspec.GitIgnoreSpec.from_lines(lines))
+
+    def check(self, path: str) -> bool | None:
+        if self._any is not None and self._any.search(path) is None:
+            return None
+        return self.spec.check_file(path).include
+
+    def matches(self, path: str) -> bool:
+        return self.check(path) is True
+
+
+_GROUP_NAME = re.compile(r"\(\?P<\w+>")
+
+
+def _union(spec: pathspec.GitIgnoreSpec) -> re.Pattern[str] | None:
+    """One regex matching where any deciding pattern of ``spec`` matches; None if not sure."""
+    sources = []
+    for pattern in spec.patterns:
+        regex = getattr(pattern, "regex", None)
+        if getattr(pattern, "include", None) is None or regex is None:
+            continue  # comments and blank lines decide nothing
+        if not isinstance(regex.pattern, str) or regex.flags != re.UNICODE:
+            return None
+        if "(?P=" in regex.pattern:  # a back-reference needs its named group
+            return None
+        sources.append(_GROUP_NAME.sub("(?:", regex.pattern))  # names repeat across patterns
+    try:
+        return re.compile("|".join(f"(?:{source})" for source in sources) or "(?!)")
+    except re.error:
+        return None
 
 
 @dataclass(frozen=True)
@@ -75,20 +124,20 @@ class _Folder:
     scope: _Layer | None = None  # non-production paths, when the walk skips them
 
 
-_NOTHING = _Layer(pathspec.GitIgnoreSpec.from_lines([]))
+_NOTHING = _Layer(_Patterns.of([]))
 
 
 class _Walker:
     def __init__(self, config: Config) -> None:
         self._config = config
-        self._exclude = pathspec.GitIgnoreSpec.from_lines(config.exclude + config.extend_exclude)
+        self._exclude = _Patterns.of(config.exclude + config.extend_exclude)
         self._non_production = (
-            pathspec.GitIgnoreSpec.from_lines(config.non_production + config.extend_non_production)
+            _Patterns.of(config.non_production + config.extend_non_production)
             if config.scope == "production"
             else None
         )
         self._out_of_scope = 0
-        self._gitignore_cache: dict[Path, pathspec.GitIgnoreSpec | None] = {}
+        self._gitignore_cache: dict[Path, _Patterns | None] = {}
         self._visited: set[_FileKey] = set()
         self._files: list[tuple[Path, _FileKey]] = []
         self._errors: list[tuple[Path, str]] = []
@@ -206,7 +255,7 @@ class _Walker:
             return _Layer(self._non_production)
         parts = from_root.split("/") if from_root else []
         for end in range(1, len(parts) + 1):
-            if self._non_production.match_file("/".join(parts[:end]) + "/"):
+            if self._non_production.matches("/".join(parts[:end]) + "/"):
                 return None
         return layer
 
@@ -231,13 +280,13 @@ class _Walker:
                 layers.append(_Layer(spec, add=_as_prefix(_relative(real_top, folder))))
         return tuple(layers)
 
-    def _gitignore(self, folder: Path, name: str = ".gitignore") -> pathspec.GitIgnoreSpec | None:
+    def _gitignore(self, folder: Path, name: str = ".gitignore") -> _Patterns | None:
         file = folder / name
         if file not in self._gitignore_cache:
             self._gitignore_cache[file] = self._read_gitignore(file)
         return self._gitignore_cache[file]
 
-    def _read_gitignore(self, file: Path) -> pathspec.GitIgnoreSpec | None:
+    def _read_gitignore(self, file: Path) -> _Patterns | None:
         try:
             lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
         except (FileNotFoundError, NotADirectoryError):  # none here, or `.git` is a worktree file
@@ -246,9 +295,9 @@ class _Walker:
             self._errors.append((file, exc.strerror or str(exc)))
             return None
         try:
-            return pathspec.GitIgnoreSpec.from_lines(lines)
+            return _Patterns.of(lines)
         except Exception:  # pathspec's own error types; git skips malformed lines, so do we
-            return pathspec.GitIgnoreSpec.from_lines(line for line in lines if _valid(line))
+            return _Patterns.of(line for line in lines if _valid(line))
 
 
 def _ignored(rel: str, exclude: _Layer, gitignores: tuple[_Layer, ...]) -> bool:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
+import pathspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from retrylint.config import Config
-from retrylint.discovery import discover
+from retrylint.discovery import _Patterns, discover
 
 
 def touch(root: Path, *names: str) -> None:
@@ -267,3 +271,49 @@ def test_non_production_patterns_replace_and_extend(tmp_path: Path) -> None:
     touch(tmp_path, "tests/test_a.py", "tools/gen.py", "app.py")
     assert scoped(tmp_path, extend_non_production=("tools/",))[0] == ["app.py"]
     assert scoped(tmp_path, non_production=("tools/",))[0] == ["app.py", "tests/test_a.py"]
+
+
+# -- the one-search shortcut over a pattern set --------------------------------------------------
+
+_PIECES = ["a", "b", "build", "tests", "*", "**", "?", "[ab]", "x.py", "(?P<n>", "\\!", ".venv"]
+
+
+@st.composite
+def _pattern_lines(draw: st.DrawFn) -> list[str]:
+    lines = []
+    for _ in range(draw(st.integers(0, 6))):
+        pieces = draw(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=4))
+        line = "/".join(pieces)
+        line = draw(st.sampled_from(["", "!", "/", "#"])) + line
+        lines.append(line + draw(st.sampled_from(["", "/"])))
+    return lines
+
+
+_PATHS = st.lists(st.sampled_from(["a", "b", "build", "tests", "x.py", "ab", ".venv", "(?P<n>"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_pattern_lines(), st.lists(_PATHS.filter(bool), max_size=8), st.booleans())
+def test_pattern_union_answers_as_pathspec(lines: list[str], paths: list[list[str]], folder: bool):
+    """The union regex only ever short-cuts to "no pattern matches" when none does."""
+    try:
+        spec = pathspec.GitIgnoreSpec.from_lines(lines)
+    except Exception:  # a line pathspec refuses; the walker drops those
+        return
+    patterns = _Patterns(spec)
+    for parts in paths:
+        path = "/".join(parts) + ("/" if folder else "")
+        assert patterns.check(path) == spec.check_file(path).include, (lines, path)
+
+
+def test_pattern_union_is_used_and_falls_back() -> None:
+    """Ordinary patterns get a union; a set the union cannot express is checked by pathspec."""
+    ordinary = _Patterns.of(["*.pyc", "!keep.pyc", "build/", "/dist"])
+    assert ordinary._any is not None
+    assert ordinary.check("src/app.py") is None
+    assert ordinary.check("a/keep.pyc") is False
+    assert ordinary.check("build/") is True
+    flagged = pathspec.GitIgnoreSpec.from_lines(["*.pyc"])
+    flagged.patterns[0].regex = re.compile(flagged.patterns[0].regex.pattern, re.IGNORECASE)
+    assert _Patterns(flagged)._any is None
+    assert _Patterns(flagged).check("A.PYC") is True
