@@ -10,8 +10,10 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import libcst as cst
 import pytest
 
+from retrylint.collector import nodes_within
 from retrylint.config import ConfigError, load_config
 from retrylint.effects.catalogue import (
     Entry,
@@ -21,7 +23,7 @@ from retrylint.effects.catalogue import (
 )
 from retrylint.effects.jobs import project_effects
 from retrylint.effects.scan import EffectScan
-from tests.conftest import analyse_project
+from tests.conftest import FIXTURES, analyse_project
 
 CELERY = """\
 from celery import Celery
@@ -299,3 +301,17 @@ def test_keys_that_guard_and_keys_that_do_not(tmp_path: Path) -> None:
 )
 def test_state_checks(test: str, state: bool) -> None:
     assert EffectScan().is_state_check(test) is state
+
+
+@pytest.mark.parametrize("kind", [cst.Call, cst.Dict])
+def test_nodes_within_finds_what_matchers_find(kind: type[cst.CSTNode]) -> None:
+    """The scan's own descent finds exactly the nodes ``libcst.matchers.findall`` does."""
+    import libcst.matchers as m
+
+    files = sorted(FIXTURES.rglob("*.py"))
+    assert len(files) > 100
+    for path in files:
+        module = cst.parse_module(path.read_bytes())
+        ours = {id(node) for node in nodes_within(module, kind)}
+        theirs = {id(node) for node in m.findall(module, getattr(m, kind.__name__)())}
+        assert ours == theirs, path

@@ -27,8 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import libcst as cst
-import libcst.matchers as m
 
+from retrylint.collector import nodes_within
 from retrylint.context import FileContext, FunctionInfo
 from retrylint.effects.catalogue import Catalogue, Entry, Receiver
 from retrylint.effects.facts import Effect
@@ -449,8 +449,8 @@ def _dict_keys_in(ctx: FileContext, node: cst.Call, function: FunctionInfo) -> s
         local = _local_dict(ctx, value, function) if isinstance(value, cst.Name) else None
         if local is not None:
             keys.update(local)
-        for found in m.findall(value, m.Dict()):
-            keys.update(_literal_keys(ctx, found))  # type: ignore[arg-type]
+        for found in nodes_within(value, cst.Dict):
+            keys.update(_literal_keys(ctx, found))
     return keys
 
 
@@ -471,8 +471,8 @@ def _fresh(ctx: FileContext, value: cst.BaseExpression, function: FunctionInfo) 
 
 
 def _makes_fresh(ctx: FileContext, value: cst.BaseExpression) -> bool:
-    for call in m.findall(value, m.Call()):
-        name = ctx.qualify(call.func)  # type: ignore[attr-defined]
+    for call in nodes_within(value, cst.Call):
+        name = ctx.qualify(call.func)
         if name in _FRESH or (name or "").startswith("random."):
             return True
     return False
