@@ -79,12 +79,13 @@ class ResultCache:
         self.root = folder
         self.code = code_key()
         self.folder = folder / self.code / settings_key
+        self._files = str(self.folder / "files")
         self._cwd = os.getcwd()
 
     # -- per file ---------------------------------------------------------------------------
-    def _entry(self, path: str) -> Path:
+    def _entry(self, path: str) -> str:
         name = hashlib.blake2b(f"{self._cwd}\0{path}".encode(), digest_size=DIGEST_SIZE)
-        return self.folder / "files" / name.hexdigest()
+        return os.path.join(self._files, name.hexdigest())
 
     def has(self, path: str, content: bytes) -> bool:
         """Whether the entry for ``path`` was made from bytes with this digest (reads its head)."""
@@ -95,13 +96,17 @@ class ResultCache:
             return False
 
     def load(self, path: str, content: bytes) -> Any | None:
-        """The stored result for ``path`` made from bytes with digest ``content``, else None."""
-        entry = self._entry(path)
+        """The stored result for ``path`` made from bytes with digest ``content``, else None.
+
+        A hit is marked as used (for pruning) on the open file, at most once a day.
+        """
         try:
-            data = entry.read_bytes()
+            with open(self._entry(path), "rb") as handle:
+                data = handle.read()
+                if data[:DIGEST_SIZE] != content:
+                    return None
+                _mark_used(handle.fileno())
         except OSError:
-            return None
-        if data[:DIGEST_SIZE] != content:
             return None
         try:
             return pickle.loads(data[DIGEST_SIZE:])
@@ -120,11 +125,22 @@ class ResultCache:
             blob.update(b"\0")
         return blob.hexdigest()
 
-    def load_run(self, key: str) -> Any | None:
+    def load_run(self, key: str, paths: Iterable[str]) -> Any | None:
+        """The stored outcome of run ``key`` over ``paths``, else None.
+
+        Answering marks the run and its files' entries as used, at most once a day: the run
+        that stored the outcome wrote or marked each entry it read less than a day earlier, so
+        no entry's mark is more than a day older than the outcome's.
+        """
+        run = self.folder / "runs" / key
         try:
-            return pickle.loads((self.folder / "runs" / key).read_bytes())
+            with open(run, "rb") as handle:
+                outcome = pickle.loads(handle.read())
+                if _mark_used(handle.fileno()):
+                    self.touch(paths)
         except Exception:  # absent, unreadable or from an older layout: recompute
             return None
+        return outcome
 
     def store_run(self, key: str, outcome: object) -> None:
         self._write(self.folder / "runs" / key, pickle.dumps(outcome, pickle.HIGHEST_PROTOCOL))
@@ -137,12 +153,13 @@ class ResultCache:
             pass  # another run pruned them first
 
     # -- housekeeping -----------------------------------------------------------------------
-    def _write(self, target: Path, data: bytes) -> None:
+    def _write(self, target: Path | str, data: bytes) -> None:
         """Write ``target`` whole or not at all; a read-only or full disk only costs speed."""
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            folder = os.path.dirname(target)
+            os.makedirs(folder, exist_ok=True)
             self._tag()
-            handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+            handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-")
             try:
                 with os.fdopen(handle, "wb") as stream:
                     stream.write(data)
@@ -189,6 +206,18 @@ class ResultCache:
                 _prune_folder(settings, now - STALE_DAYS * _DAY)
         except OSError:
             pass
+
+
+def _mark_used(handle: int) -> bool:
+    """Set an open entry's mtime to now when the last mark is a day old; whether it did.
+
+    Pruning goes by mtime in days, so a finer mark only costs a system call per file per run.
+    """
+    with contextlib.suppress(OSError):
+        if time.time() - os.fstat(handle).st_mtime >= _DAY:
+            os.utime(handle)
+            return True
+    return False
 
 
 def _prune_folder(settings: Path, cutoff: float) -> None:

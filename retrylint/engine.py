@@ -123,7 +123,6 @@ def analyse_files(
                 hit = cache.load(path, digest(contents[path]))
                 if hit is not None:
                     done[path] = hit
-        cache.touch(done)
     todo: list[_Item] = [
         (p, settings, overlay[p], None) if p in overlay else (p, settings, contents.get(p), cache)
         for p in paths
@@ -294,8 +293,7 @@ def run(
     run_key = None
     if cache is not None and len(contents) == len(paths):
         run_key = _run_key(cache, settings, paths, contents, module_names)
-        if findings_only and (outcome := cache.load_run(run_key)) is not None:
-            cache.touch(paths)
+        if findings_only and (outcome := cache.load_run(run_key, paths)) is not None:
             kept, file_errors, files, skipped_files = outcome
             return RunResult(kept, [], file_errors, files, None, skipped_files)
     from retrylint.checks import Project, rule_module

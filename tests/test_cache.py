@@ -177,6 +177,36 @@ def test_prune_drops_other_codes_and_what_nobody_used(tmp_path: Path) -> None:
     assert cache.load("gone.py", digest(b"")) == 2
 
 
+def test_reading_marks_entries_used_once_a_day(tmp_path: Path) -> None:
+    """Pruning goes by days: a hit re-marks an entry only when its mark is a day old, and a
+    stored run's answer re-marks its files' entries only when the run's own mark is."""
+    cache = ResultCache(tmp_path, "settings")
+    cache.store("a.py", digest(b"a"), 1)
+    cache.store("b.py", digest(b"b"), 2)
+    cache.store_run("run", "outcome")
+    run = cache.folder / "runs" / "run"
+    now = time.time()
+    hour, days = now - 3600, now - 2 * 86400
+
+    def mtimes() -> list[float]:
+        return [os.stat(p).st_mtime for p in (cache._entry("a.py"), cache._entry("b.py"), run)]
+
+    for path in (cache._entry("a.py"), cache._entry("b.py"), run):
+        os.utime(path, (hour, hour))
+    assert cache.load("a.py", digest(b"a")) == 1
+    assert cache.load_run("run", ["a.py", "b.py"]) == "outcome"
+    assert mtimes() == [hour, hour, hour]  # marked within the day: no writes
+
+    os.utime(cache._entry("a.py"), (days, days))
+    assert cache.load("a.py", digest(b"a")) == 1
+    assert mtimes()[0] >= now
+    os.utime(cache._entry("b.py"), (days, days))
+    os.utime(run, (days, days))
+    assert cache.load_run("run", ["a.py", "b.py"]) == "outcome"
+    assert min(mtimes()) >= now
+    assert cache.load("a.py", digest(b"other bytes")) is None
+
+
 def test_concurrent_runs_leave_whole_entries(tmp_path: Path) -> None:
     """Two processes writing the same entries at once: every entry reads back whole."""
     script = (
