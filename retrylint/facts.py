@@ -9,12 +9,54 @@ values only: they cross the process pool and are what a cache stores.
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from retrylint.findings import Finding
 from retrylint.model import Job, Span
 from retrylint.values import Located, Value
+
+_T = TypeVar("_T")
+_UNREAD: Any = object()
+
+
+class Packed(Generic[_T]):
+    """A fact kept pickled until it is read: for facts the project phase reads for few files.
+
+    The side-effect scan's records were 38 % of the cached bytes of a 5,559-file project and
+    more of its objects, yet only the files some job reaches are ever read: unpickling all of
+    them cost a run where one file changed about a second, and the main process their memory.
+    Equal when the values are equal, whatever the bytes.
+    """
+
+    __slots__ = ("_value", "blob")
+
+    def __init__(self, blob: bytes) -> None:
+        self.blob = blob
+        self._value: _T = _UNREAD
+
+    @classmethod
+    def of(cls, value: _T) -> Packed[_T]:
+        return cls(pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
+
+    @property
+    def value(self) -> _T:
+        if self._value is _UNREAD:
+            self._value = pickle.loads(self.blob)
+        return self._value
+
+    def __reduce__(self) -> tuple[type[Packed[_T]], tuple[bytes]]:
+        return (Packed, (self.blob,))  # the bytes travel, never the value read from them
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Packed) and self.value == other.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+    def __repr__(self) -> str:
+        return f"Packed({self.value!r})"
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from retrylint.cli import main
 from retrylint.config import Config
 from retrylint.context import FileContext
 from retrylint.engine import run
+from retrylint.facts import Packed
 from retrylint.file_phase import AnalysisSettings, analyse_source
 from retrylint.findings import Finding
 
@@ -188,6 +189,19 @@ def test_analyse_source_is_pure_and_picklable(tmp_path: Path, data: bytes) -> No
     assert first == second
     assert pickle.loads(pickle.dumps(first)) == first
     assert first.path == "pkg/mod.py"
+
+
+def test_packed_facts_travel_as_bytes_and_compare_by_value() -> None:
+    """A packed fact crosses the pool and the cache as its bytes, read or not."""
+    packed = Packed.of({"b": 1, "a": (2, 3)})
+    assert pickle.dumps(packed) == pickle.dumps(Packed(packed.blob))
+    assert packed.value == {"b": 1, "a": (2, 3)}  # read once ...
+    assert pickle.dumps(packed) == pickle.dumps(Packed(packed.blob))  # ... still only bytes
+    same = Packed.of({"a": (2, 3), "b": 1})  # other bytes, the same value
+    assert same.blob != packed.blob and same == packed
+    assert Packed.of(("x",)) != packed and packed != {"b": 1, "a": (2, 3)}
+    frozen = Packed.of(("x", 1))
+    assert hash(frozen) == hash(pickle.loads(pickle.dumps(frozen)))
 
 
 def test_analysis_keeps_no_file_alive(tmp_path: Path) -> None:

@@ -26,8 +26,9 @@ from functools import cached_property
 from itertools import pairwise
 
 from retrylint.callgraph import FunctionRef
-from retrylint.effects.facts import Effect, EffectFacts, FunctionSteps, Region, Step
+from retrylint.effects.facts import Effect, FunctionSteps, Region, Step
 from retrylint.effects.scan import DATA_KEY
+from retrylint.facts import Packed
 from retrylint.model import UNBOUNDED, Job, Span
 from retrylint.project import ModuleFacts, ProjectIndex
 from retrylint.reach import QUEUE_FRAMEWORKS, JobReach, Reached
@@ -135,25 +136,30 @@ class SideEffects:
         self.reach = reach
         self.graph = reach.graph
         self._memo: dict[str, tuple[JobEffect, ...]] = {}
-
-    @cached_property
-    def places(self) -> dict[tuple[str, str], Place]:
-        found: dict[tuple[str, str], Place] = {}
-        for module in self.index:
-            facts = dict(module.facts.data).get(DATA_KEY)
-            if not isinstance(facts, EffectFacts):
-                continue
-            units: dict[str, list[FunctionSteps]] = {}
-            for function in facts.functions:
-                units.setdefault(function.unit, []).append(function)
-            for unit, functions in units.items():
-                ref = self.graph.function(module.path, unit)
-                if ref is not None:
-                    found[(module.path, unit)] = Place(ref, facts.regions, tuple(functions))
-        return found
+        self._places: dict[str, dict[str, Place]] = {}  # path -> unit -> its place
 
     def place(self, ref: FunctionRef) -> Place | None:
-        return self.places.get((ref.path, ref.fact.qualname))
+        places = self._places.get(ref.path)
+        if places is None:
+            places = self._places[ref.path] = self._places_in(ref.path)
+        return places.get(ref.fact.qualname)
+
+    def _places_in(self, path: str) -> dict[str, Place]:
+        """The places of one file's functions, unpacked only when a job reaches the file."""
+        module = self.index.by_path.get(path)
+        packed = dict(module.facts.data).get(DATA_KEY) if module is not None else None
+        if module is None or not isinstance(packed, Packed):
+            return {}
+        facts = packed.value
+        units: dict[str, list[FunctionSteps]] = {}
+        for function in facts.functions:
+            units.setdefault(function.unit, []).append(function)
+        found: dict[str, Place] = {}
+        for unit, functions in units.items():
+            ref = self.graph.function(module.path, unit)
+            if ref is not None:
+                found[unit] = Place(ref, facts.regions, tuple(functions))
+        return found
 
     @cached_property
     def _refs(self) -> dict[str, FunctionRef]:

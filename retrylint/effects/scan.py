@@ -40,6 +40,7 @@ from retrylint.effects.calls import (
 )
 from retrylint.effects.catalogue import Catalogue, load_side_effects
 from retrylint.effects.facts import EffectFacts, FunctionSteps, Handler, Region, Step
+from retrylint.facts import Packed
 from retrylint.frameworks import FactSink
 from retrylint.frameworks.common import decorators
 
@@ -286,7 +287,7 @@ class EffectScan:
     def record(self, ctx: FileContext, sink: FactSink) -> None:
         facts = self.facts(ctx)
         if facts.functions:
-            sink.data.append((DATA_KEY, facts))
+            sink.data.append((DATA_KEY, Packed.of(facts)))
 
     def facts(self, ctx: FileContext) -> EffectFacts:
         bindings = Bindings(ctx, self.withs)
