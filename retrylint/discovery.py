@@ -158,7 +158,8 @@ class _Walker:
     def result(self) -> Discovery:
         files: list[Path] = []
         seen: set[_FileKey] = set()
-        for path, key in sorted(self._files):
+        # By parts, as Path orders on posix, without Path's slow comparison.
+        for path, key in sorted(self._files, key=lambda item: (item[0].parts, item[1])):
             if key not in seen:
                 seen.add(key)
                 files.append(path)
