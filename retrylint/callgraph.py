@@ -342,6 +342,14 @@ class CallGraph:
             for fact in module.facts.functions
         }
 
+    @cached_property
+    def _by_qualname(self) -> dict[str, FunctionRef]:
+        return {ref.qualname: ref for ref in self._functions.values()}
+
+    def named(self, qualname: str) -> FunctionRef | None:
+        """The function with this project-wide name (``shop.tasks.sync``)."""
+        return self._by_qualname.get(qualname)
+
     def function(self, path: str, qualname: str) -> FunctionRef | None:
         return self._functions.get((path, qualname))
 

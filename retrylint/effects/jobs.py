@@ -162,14 +162,6 @@ class SideEffects:
         return found
 
     @cached_property
-    def _refs(self) -> dict[str, FunctionRef]:
-        return {
-            f"{module.module}.{fact.qualname}": FunctionRef(module, fact)
-            for module in self.index
-            for fact in module.facts.functions
-        }
-
-    @cached_property
     def _enqueued(self) -> dict[tuple[str, Span], Job]:
         return {
             (site.path, site.span): job
@@ -203,7 +195,7 @@ class SideEffects:
             place = self.place(reached.function)
             if place is None:
                 continue
-            path = tuple(self._refs.get(name) for name in reached.call_path)
+            path = tuple(self.graph.named(name) for name in reached.call_path)
             if any(ref is None for ref in path):
                 path = (reached.function,)
             refs = tuple(ref for ref in path if ref is not None)
