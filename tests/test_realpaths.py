@@ -58,3 +58,15 @@ def test_relative_to_a_root(tree: Path) -> None:
             except ValueError:
                 expected = Path(path).as_posix()
             assert real.relative(path, root) == expected, (path, root)
+
+
+@pytest.mark.parametrize(
+    "path", ["jobs/mail.py", "../linked/mail.py", "../alias2.py", "jobs/__init__.py", "../loose.py"]
+)
+def test_one_namer_names_as_a_fresh_one(tree: Path, path: str) -> None:
+    """Folders climbed for one file are remembered for the next; names do not change."""
+    namer = ModuleNamer()
+    for other in ["jobs/mail.py", "../loose.py", "jobs/__init__.py"]:
+        namer.name(Path(other))
+    assert namer.name(Path(path)) == module_name_for(Path(path))
+    assert module_name_for(Path("../linked/mail.py")) == ("shop.jobs.mail", False)
