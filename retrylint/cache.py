@@ -5,12 +5,15 @@ Layout under the cache folder (``.retrylint_cache`` beside the config by default
     CACHEDIR.TAG, .gitignore          backup tools and git leave the folder alone
     <code>/<settings>/files/<path>    one entry per analysed path
     <code>/<settings>/runs/<run>      the outcome of a whole `check` run
+    <code>/<settings>/stats-<folder>  each path's stat and content digest, per working folder
 
 ``<code>`` digests retrylint's own files (version, sources and rule catalogue; an edit to the
 installed package is a new code), ``<settings>`` what the per-file phase depends on
 (``AnalysisSettings.cache_key``: the config's fingerprint, the selected rules, verbosity), and
 ``<path>`` the path as given plus the working folder. An entry starts with the digest of the bytes
-it was made from, so a changed file misses without anything being unpickled.
+it was made from, so a changed file misses without anything being unpickled. A file whose stat
+(size, times, inode) is the one recorded with its digest is not read to find its digest
+(``engine.digest_sources``).
 
 A run whose every file hits reuses the stored outcome of the run over exactly those files and
 digests: its findings, file errors and skipped files. That answer needs neither the parser nor
@@ -81,6 +84,8 @@ class ResultCache:
         self.folder = folder / self.code / settings_key
         self._files = str(self.folder / "files")
         self._cwd = os.getcwd()
+        cwd = hashlib.blake2b(self._cwd.encode(), digest_size=DIGEST_SIZE).hexdigest()
+        self._stats = str(self.folder / f"stats-{cwd}")
 
     # -- per file ---------------------------------------------------------------------------
     def _entry(self, path: str) -> str:
@@ -115,6 +120,19 @@ class ResultCache:
 
     def store(self, path: str, content: bytes, result: object) -> None:
         self._write(self._entry(path), content + pickle.dumps(result, pickle.HIGHEST_PROTOCOL))
+
+    # -- files by their stat ------------------------------------------------------------------
+    def stat_index(self) -> dict[str, tuple[tuple[int, ...], bytes]]:
+        """path -> (stat key, content digest) as recorded by earlier runs from this folder."""
+        try:
+            with open(self._stats, "rb") as handle:
+                index = pickle.loads(handle.read())
+        except Exception:  # absent, unreadable or from an older layout: read every file
+            return {}
+        return index if isinstance(index, dict) else {}
+
+    def store_stat_index(self, index: dict[str, tuple[tuple[int, ...], bytes]]) -> None:
+        self._write(self._stats, pickle.dumps(index, pickle.HIGHEST_PROTOCOL))
 
     # -- whole runs -------------------------------------------------------------------------
     def run_key(self, parts: Iterable[object]) -> str:

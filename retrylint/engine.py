@@ -13,6 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -42,6 +43,8 @@ PARALLEL_MIN_BYTES = 1024 * 1024
 # libcst needs 300-650 bytes of memory per source byte while parsing: generated files larger
 # than this are skipped (and said so) rather than risking the machine's memory.
 MAX_FILE_BYTES = 4 * 1024 * 1024
+# A file whose stat is trusted for its digest must have been still this long (see digest_sources).
+SETTLED_NS = 2 * 10**9
 
 
 @dataclass
@@ -102,25 +105,25 @@ def analyse_files(
     progress: Progress | None = None,
     cache: ResultCache | None = None,
     contents: dict[str, bytes] | None = None,
+    digests: dict[str, bytes] | None = None,
 ) -> list[FileResult]:
     """Per-file phase over many files, on every core when there is enough work, in ``paths``'
     order.
 
     ``overlay`` maps paths to bytes that stand in for the file on disk (the fixer's rounds; never
     cached); ``progress`` is told (files done, files in all) as results come in. With a
-    ``cache``, ``contents`` holds the bytes of the files already read (each file is read once):
-    a file whose entry was made from the same bytes is answered from the cache, the rest are
-    analysed and stored.
+    ``cache``, a file with a content digest in ``digests`` whose entry was made from the same
+    bytes is answered from the cache; the rest are analysed (from their bytes in ``contents``
+    when they were read already, else read then) and stored.
     """
     overlay = overlay or {}
     contents = contents or {}
+    digests = digests or {}
     done: dict[str, FileResult] = {}
     if cache is not None:
-        from retrylint.cache import digest
-
         for path in paths:
-            if path not in overlay and path in contents:
-                hit = cache.load(path, digest(contents[path]))
+            if path not in overlay and path in digests:
+                hit = cache.load(path, digests[path])
                 if hit is not None:
                     done[path] = hit
     todo: list[_Item] = [
@@ -179,19 +182,47 @@ def _counted(
     return collected
 
 
-def read_sources(paths: Sequence[str]) -> dict[str, bytes]:
-    """The bytes of every readable file of a size retrylint analyses (others are left to the
-    per-file phase, which reports why)."""
-    contents = {}
+def digest_sources(
+    paths: Sequence[str], cache: ResultCache
+) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """The content digest of every readable file of a size retrylint analyses, and the bytes of
+    the files it had to read for that (others are left to the per-file phase, which says why).
+
+    A file whose size, times, inode and device are those recorded with its digest by an earlier
+    run is not read again, as git's index and ruff's cache trust a file's stat: reading and
+    hashing every file was a third of a run where nothing changed. Any write changes a file's
+    ctime, which no tool can set back; a file changed less than ``SETTLED_NS`` before it is
+    seen is not recorded, so two writes within one tick of a coarse clock are never mistaken
+    for none.
+    """
+    from retrylint.cache import digest
+
+    known = cache.stat_index()
+    recorded: dict[str, tuple[tuple[int, ...], bytes]] = {}
+    digests: dict[str, bytes] = {}
+    contents: dict[str, bytes] = {}
+    settled = time.time_ns() - SETTLED_NS
     for path in paths:
         try:
-            if os.stat(path).st_size > MAX_FILE_BYTES:
+            stat = os.stat(path)
+            if stat.st_size > MAX_FILE_BYTES:
+                continue
+            key = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, stat.st_dev)
+            seen = known.get(path)
+            if seen is not None and seen[0] == key:
+                digests[path] = seen[1]
                 continue
             with open(path, "rb") as handle:
-                contents[path] = handle.read()
+                data = handle.read()
         except OSError:
             continue
-    return contents
+        contents[path] = data
+        digests[path] = digest(data)
+        if max(stat.st_ctime_ns, stat.st_mtime_ns) < settled:
+            recorded[path] = (key, digests[path])
+    if recorded:
+        cache.store_stat_index({**known, **recorded})
+    return digests, contents
 
 
 def build_project(
@@ -289,10 +320,10 @@ def run(
     settings = AnalysisSettings(config, selected, verbose, prefilter)
     if stdin is not None or overlay:
         cache = None
-    contents = read_sources(paths) if cache is not None else {}
+    digests, contents = digest_sources(paths, cache) if cache is not None else ({}, {})
     run_key = None
-    if cache is not None and len(contents) == len(paths):
-        run_key = _run_key(cache, settings, paths, contents, module_names)
+    if cache is not None and len(digests) == len(paths):
+        run_key = _run_key(cache, settings, paths, digests, module_names)
         if findings_only and (outcome := cache.load_run(run_key, paths)) is not None:
             kept, file_errors, files, skipped_files = outcome
             return RunResult(kept, [], file_errors, files, None, skipped_files)
@@ -300,7 +331,7 @@ def run(
     from retrylint.findings import keep_job_code, merge_places
     from retrylint.reach import JobReach
 
-    results = analyse_files(paths, settings, overlay, progress, cache, contents)
+    results = analyse_files(paths, settings, overlay, progress, cache, contents, digests)
     del contents  # the bytes of a large project need not outlive the per-file phase
     if stdin is not None:
         results.append(_analyse_guarded(stdin[0], stdin[1], settings))
@@ -364,7 +395,7 @@ def _run_key(
     cache: ResultCache,
     settings: AnalysisSettings,
     paths: Sequence[str],
-    contents: dict[str, bytes],
+    digests: dict[str, bytes],
     module_names: dict[str, str] | None,
 ) -> str:
     """What a whole run's outcome depends on: the settings, the config's root (per-file-ignores
@@ -375,9 +406,7 @@ def _run_key(
         str(config.root),
         sorted((module_names or {}).items()),
     ]
-    from retrylint.cache import digest
-
-    parts.extend((path, digest(contents[path])) for path in paths)
+    parts.extend((path, digests[path]) for path in paths)
     return cache.run_key(parts)
 
 

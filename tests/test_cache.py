@@ -93,6 +93,52 @@ def test_one_changed_file_is_the_only_one_analysed(tmp_path: Path, monkeypatch) 
     assert _outcome(again) == _outcome(run(files, config, selected))
 
 
+def test_settled_files_are_known_by_their_stat(tmp_path: Path, monkeypatch) -> None:
+    """A file still since its digest was recorded is not read again; any write is seen, even
+    one that keeps the size and sets the mtime back; a file changed just now is read again."""
+    root = tmp_path / "shop"
+    files = _project(root)
+    monkeypatch.chdir(root)
+    config = load_config(Path("."))
+    selected = frozenset(r.code for r in load_catalog() if r.enabled_by_default)
+    cache = _cache(tmp_path / "cache", config, selected)
+    opened: list[str] = []
+    real_open = open
+
+    def counting_open(file, *args, **kwargs):
+        opened.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "open", counting_open, raising=False)
+    monkeypatch.setattr(engine, "SETTLED_NS", 10**15)  # everything was changed "just now"
+    first = run(files, config, selected, cache=cache)
+    assert sorted(opened) == sorted(files)
+    opened.clear()
+    run(files, config, selected, cache=cache, findings_only=True)
+    assert sorted(opened) == sorted(files)  # nothing recorded: read again
+    monkeypatch.setattr(engine, "SETTLED_NS", 0)  # everything is settled
+    opened.clear()
+    run(files, config, selected, cache=cache, findings_only=True)  # reads, records
+    opened.clear()
+    warm = run(files, config, selected, cache=cache, findings_only=True)
+    assert opened == []
+    assert _outcome(warm) == _outcome(first)
+
+    changed = next(f for f in files if f.endswith("tasks.py"))
+    before = os.stat(changed)
+    data = Path(changed).read_bytes()
+    edited = data.replace(b"return", b"RETURN", 1)  # a syntax error, the same size
+    assert edited != data and len(edited) == len(data)
+    Path(changed).write_bytes(edited)
+    os.utime(changed, ns=(before.st_atime_ns, before.st_mtime_ns))
+    opened.clear()
+    again = run(files, config, selected, cache=cache, findings_only=True)
+    assert opened == [changed]
+    assert _outcome(again) == _outcome(run(files, config, selected))
+    assert _outcome(again) != _outcome(first)
+    assert any(f.code == "RL001" and f.path == changed for f in again.findings)
+
+
 def test_a_fully_cached_check_does_not_import_the_parser(tmp_path: Path) -> None:
     root = tmp_path / "shop"
     _project(root)
