@@ -10,12 +10,10 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -148,6 +146,8 @@ def _schedule(items: list[_Item]) -> Iterable[FileResult]:
     enough = len(items) >= PARALLEL_THRESHOLD or sum(sizes.values()) >= PARALLEL_MIN_BYTES
     if workers < 2 or len(items) < 2 or not enough:
         return map(_analyse_path, items)
+    import multiprocessing  # here: a run that starts no pool never imports it
+
     items = sorted(items, key=lambda item: sizes[item[0]], reverse=True)
     context = multiprocessing.get_context("fork") if sys.platform == "linux" else None
     chunksize = max(1, min(8, len(items) // (workers * 16)))
@@ -155,6 +155,8 @@ def _schedule(items: list[_Item]) -> Iterable[FileResult]:
 
 
 def _pooled(items: list[_Item], workers: int, context: Any, chunksize: int) -> Iterable[FileResult]:
+    from concurrent.futures import ProcessPoolExecutor
+
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         yield from pool.map(_analyse_path, items, chunksize=chunksize)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import gc
 import json
 import os
@@ -136,7 +137,7 @@ def test_parallel_run_gives_the_serial_result(tmp_path: Path, monkeypatch) -> No
     serial = run(files, config, selected)
 
     pools: list[object] = []
-    real_pool = engine.ProcessPoolExecutor
+    real_pool = concurrent.futures.ProcessPoolExecutor
 
     def spying_pool(*args, **kwargs):
         pool = real_pool(*args, **kwargs)
@@ -145,7 +146,7 @@ def test_parallel_run_gives_the_serial_result(tmp_path: Path, monkeypatch) -> No
 
     monkeypatch.setattr(engine, "PARALLEL_THRESHOLD", 8)
     monkeypatch.setattr(engine.os, "cpu_count", lambda: 2)  # a pool even on a one-core box
-    monkeypatch.setattr(engine, "ProcessPoolExecutor", spying_pool)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", spying_pool)
     parallel = run(list(reversed(files)), config, selected)
 
     assert pools, "the parallel path was not taken"
@@ -159,7 +160,9 @@ def test_parallel_run_gives_the_serial_result(tmp_path: Path, monkeypatch) -> No
 def test_threshold_decides_when_a_pool_starts(tmp_path: Path, monkeypatch) -> None:
     files = [str(write(tmp_path, f"m{i}.py", CLEAN)) for i in range(3)]
     started: list[int] = []
-    monkeypatch.setattr(engine, "ProcessPoolExecutor", lambda **kw: started.append(1) or 1 / 0)
+    monkeypatch.setattr(
+        concurrent.futures, "ProcessPoolExecutor", lambda **kw: started.append(1) or 1 / 0
+    )
     monkeypatch.setattr(engine, "PARALLEL_THRESHOLD", 4)
     engine.analyse_files(files, settings(tmp_path))
     assert started == []

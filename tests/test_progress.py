@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import rich.console
 from rich.console import Console
 
 from retrylint.config import Config
@@ -34,8 +35,8 @@ def test_never_for_machine_output_and_only_on_a_terminal(monkeypatch) -> None:
 
 def test_short_runs_show_nothing_and_long_ones_a_bar_that_is_cleared(monkeypatch) -> None:
     screen = io.StringIO()
-    monkeypatch.setattr(
-        progress_module, "Console", lambda **_: Console(file=screen, force_terminal=True)
+    monkeypatch.setattr(  # the bar imports rich when it first shows
+        rich.console, "Console", lambda **_: Console(file=screen, force_terminal=True)
     )
     with ProgressBar(enabled=True, delay=60.0) as bar:
         bar(1, 10)

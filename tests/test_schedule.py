@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 from pathlib import Path
 from typing import ClassVar
 
@@ -43,7 +44,7 @@ def test_largest_files_go_first_and_results_keep_the_given_order(
     tmp_path: Path, monkeypatch
 ) -> None:
     paths = _files(tmp_path, [3, 400, 20, 9000, 1])
-    monkeypatch.setattr(engine, "ProcessPoolExecutor", _RecordingPool)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", _RecordingPool)
     monkeypatch.setattr(engine.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(engine, "PARALLEL_THRESHOLD", 2)
     _RecordingPool.orders = []
@@ -56,7 +57,7 @@ def test_few_small_files_stay_in_process_but_a_few_large_ones_do_not(
     tmp_path: Path, monkeypatch
 ) -> None:
     paths = _files(tmp_path, [10, 10, 10])
-    monkeypatch.setattr(engine, "ProcessPoolExecutor", _RecordingPool)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", _RecordingPool)
     monkeypatch.setattr(engine.os, "cpu_count", lambda: 2)
     settings = AnalysisSettings(Config(tmp_path, None), frozenset())
     _RecordingPool.orders = []

@@ -10,9 +10,10 @@ from __future__ import annotations
 import sys
 import time
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 DELAY = 2.0  # seconds before a bar is worth showing
 
@@ -38,6 +39,16 @@ class ProgressBar:
         if self._bar is None:
             if time.monotonic() - self._started < self.delay or done >= total:
                 return
+            # rich is imported only for a bar that shows: a cached run never pays for it.
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
             self._bar = Progress(
                 TextColumn("analysing"),
                 BarColumn(),
