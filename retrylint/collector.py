@@ -223,20 +223,24 @@ def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
     return children
 
 
+def subtree(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """``root`` and every node below it but trivia, decorators included, in no promised order."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(child_nodes(node))
+        if isinstance(node, _DECORATED):  # child_nodes leaves decorators to the walk
+            stack.extend(node.decorators)
+
+
 def nodes_within(root: cst.CSTNode, kind: type[_Node]) -> Iterator[_Node]:
     """``root`` and the nodes below it of type ``kind``, in no promised order.
 
     What ``libcst.matchers.findall`` gives for a plain type, without importing the matchers
     (their module builds some 500 dataclasses, most of a second of a one-file run).
     """
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, kind):
-            yield node
-        stack.extend(child_nodes(node))
-        if isinstance(node, _DECORATED):  # child_nodes leaves decorators to the walk
-            stack.extend(node.decorators)
+    return (node for node in subtree(root) if isinstance(node, kind))
 
 
 def walk(

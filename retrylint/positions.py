@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import ast
 import warnings
-from collections.abc import Iterator
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from retrylint.collector import subtree
 
 
 class Positions:
@@ -53,7 +54,7 @@ class Positions:
         body = self.module.body
         while key not in self._statement_of and self._walked < len(body):
             index = self._walked
-            for inner in _subtree(body[index]):
+            for inner in subtree(body[index]):
                 self._statement_of[id(inner)] = index
             self._walked += 1
         return self._statement_of.get(key)
@@ -82,17 +83,6 @@ class Positions:
             wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
             self._whole = wrapper.resolve(PositionProvider)
         return self._whole
-
-
-def _subtree(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """Every node under ``root`` but trivia (the engine's field walk: ``children`` rebuilds)."""
-    from retrylint.collector import child_nodes
-
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(child_nodes(node))
 
 
 def _first_lines(module: cst.Module, source: str, tree: ast.Module | None) -> list[int] | None:
