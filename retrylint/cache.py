@@ -92,14 +92,6 @@ class ResultCache:
         name = hashlib.blake2b(f"{self._cwd}\0{path}".encode(), digest_size=DIGEST_SIZE)
         return os.path.join(self._files, name.hexdigest())
 
-    def has(self, path: str, content: bytes) -> bool:
-        """Whether the entry for ``path`` was made from bytes with this digest (reads its head)."""
-        try:
-            with open(self._entry(path), "rb") as handle:
-                return handle.read(DIGEST_SIZE) == content
-        except OSError:
-            return False
-
     def load(self, path: str, content: bytes) -> Any | None:
         """The stored result for ``path`` made from bytes with digest ``content``, else None.
 
