@@ -67,8 +67,8 @@ class Declarations:
     coroutines: tuple[str, ...]
 
 
-def function_lines(declarations: Declarations) -> tuple[tuple[str, int, int], ...]:
-    """(name, line, column) of each module-level function and each method of a module-level
+def function_spans(declarations: Declarations) -> tuple[tuple[str, Span], ...]:
+    """(name, span of the name) of each module-level function and each method of a module-level
     class, from ``def`` lines in the text rather than positions of the tree.
 
     A class's body runs from its ``class`` line to the next line that starts at column 0 (a
@@ -78,11 +78,11 @@ def function_lines(declarations: Declarations) -> tuple[tuple[str, int, int], ..
     """
     source, starts = declarations.source, declarations.line_starts
     names = set(declarations.module_functions)
-    found: dict[str, tuple[str, int, int]] = {}
+    found: dict[str, tuple[str, Span]] = {}
     for match in _DEF_LINE.finditer(source) if names else ():
         name = match.group(1)
         if name in names:
-            found[name] = (name, *_place(starts, match.start(1)))
+            found[name] = (name, name_span(starts, match.start(1), name))
     classes = {c.name: c for c in declarations.classes if "." not in c.qualname and c.methods}
     for match in _CLASS_LINE.finditer(source) if classes else ():
         declared = classes.get(match.group(1))
@@ -103,7 +103,7 @@ def function_lines(declarations: Declarations) -> tuple[tuple[str, int, int], ..
         for method in defs:
             if len(method.group(1)) == indent:
                 name = f"{declared.name}.{method.group(2)}"
-                found[name] = (name, *_place(starts, method.start(2)))
+                found[name] = (name, name_span(starts, method.start(2), method.group(2)))
     return tuple(found.values())
 
 

@@ -15,7 +15,7 @@ import libcst as cst
 
 from retrylint.collector import walk
 from retrylint.context import FileContext, FunctionInfo
-from retrylint.declarations import Declarations, function_lines
+from retrylint.declarations import Declarations, function_spans
 from retrylint.facts import CallFact, ConfigFact, HookFact, JobDef, ObjectFact
 from retrylint.frameworks import FactSink
 from retrylint.frameworks.common import (
@@ -81,9 +81,9 @@ def declared(declarations: Declarations) -> list[tuple[str, Any]]:
     or inherits ``enqueue`` calls that method, not a queue); module-level ``name = Class(...)``
     (a receiver imported from here is that class's)."""
     found: list[tuple[str, Any]] = []
-    lines = function_lines(declarations)
-    if lines:
-        found.append((FUNCTIONS_KEY, lines))
+    spans = function_spans(declarations)
+    if spans:
+        found.append((FUNCTIONS_KEY, spans))
     classes = tuple((c.qualname, c.bases, c.methods) for c in declarations.classes)
     if classes:
         found.append((CLASSES_KEY, classes))

@@ -258,9 +258,9 @@ def _definition(project: ProjectIndex, group: _JobGroup) -> tuple[str, Span, str
     if found is None:
         return None
     owner, attribute = found
-    for name, line, column in data(owner, FUNCTIONS_KEY) or ():
+    for name, span in data(owner, FUNCTIONS_KEY) or ():
         if name == attribute:
-            return owner.path, Span(line, column, line, column + len(name.rsplit(".", 1)[-1])), name
+            return owner.path, span, name
     return None
 
 

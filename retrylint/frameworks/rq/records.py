@@ -26,7 +26,7 @@ DJANGO_ENQUEUE = frozenset({"django_rq.enqueue", "django_rq.queues.enqueue"})
 # Queue methods whose first (or second) argument is the job function.
 QUEUE_METHODS = frozenset({"enqueue", "enqueue_call", "enqueue_in", "enqueue_at", "prepare_data"})
 # sink.data keys (per file)
-FUNCTIONS_KEY = "rq.functions"  # ((name, line, column), ...) of module-level functions
+FUNCTIONS_KEY = "rq.functions"  # ((name, span), ...) of module-level functions
 BINDINGS_KEY = "rq.receivers"  # ((call span, binding), ...) for enqueue* receivers
 MODULE_BINDINGS_KEY = "rq.module-bindings"  # ((name, callee), ...) module-level `x = Class()`
 QUEUE_SUBCLASSES_KEY = "rq.queue-classes"  # names of classes deriving from rq.Queue
