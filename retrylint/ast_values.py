@@ -5,9 +5,18 @@ from __future__ import annotations
 
 import ast
 
-from retrylint.context import combined, known_result, negative, qualified
 from retrylint.model import UNKNOWN
-from retrylint.values import CallValue, DictValue, LambdaValue, Ref, Value
+from retrylint.values import (
+    CallValue,
+    DictValue,
+    LambdaValue,
+    Ref,
+    Value,
+    combined,
+    known_result,
+    negative,
+    qualified,
+)
 
 _MAX_EVAL_DEPTH = 12
 # ast's operator class names as libcst names them (an unevaluated OpValue carries the name).

@@ -11,7 +11,6 @@ files hold no job code, and libcst's position pass over a whole module costs mor
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -19,27 +18,26 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from retrylint.model import UNKNOWN, Span
-from retrylint.values import CallValue, DictValue, LambdaValue, Located, OpValue, Ref, Value
+from retrylint.source import LINE_BREAK, line_starts
+from retrylint.values import (
+    CallValue,
+    DictValue,
+    LambdaValue,
+    Located,
+    Ref,
+    Value,
+    combined,
+    known_result,
+    negative,
+    qualified,
+)
 
 if TYPE_CHECKING:
     from retrylint.config import Config
     from retrylint.declarations import Declarations, DecoratedFunction
     from retrylint.positions import Positions
 
-SELF_MODULE = "$"
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _MAX_EVAL_DEPTH = 12
-# Settings read from the environment with a default in the code: the default is what runs unless
-# an operator sets the variable, and the message quotes the call, so a reader sees where the
-# number comes from. (name, position of the default, keyword of the default)
-_ENVIRONMENT_LOOKUPS = {
-    "os.getenv": (1, "default"),
-    "os.environ.get": (1, "default"),
-    "decouple.config": (1, "default"),
-}
-_CONVERSIONS = {"int": int, "float": float}
-# libcst operator class names shown as Python writes them in an unevaluated OpValue.
-OPERATOR_SYMBOLS = {"BitOr": "|", "BitAnd": "&", "Add": "+", "Multiply": "*", "Power": "**"}
 
 
 @dataclass
@@ -298,7 +296,7 @@ class FileContext:
         FunctionInfo), from the text's ``def`` lines (no position pass); made once: the call
         graph, the declarations and the secrets scan all read it."""
         if self._def_offsets is None:
-            from retrylint.callgraph import def_line_offsets
+            from retrylint.call_records import def_line_offsets
 
             found = def_line_offsets(self.source, [function.name for function in self.functions])
             self._def_offsets = {
@@ -353,80 +351,7 @@ class FileContext:
         if last < 0:
             return 1
         code = "".join(self.code(node) for node in (*self.module.header, *body[: last + 1]))
-        return len(_LINE_BREAK.findall(code)) + 1
-
-
-def qualified(
-    imports: dict[str, str], module_names: set[str], head: str, attributes: list[str]
-) -> str:
-    """``head.a.b`` (``attributes`` innermost first: b, a) qualified through a file's imports
-    and module-level names; shared by both readers of a file (libcst's and ``ast``'s)."""
-    if head in imports:
-        base = imports[head]
-    elif head in module_names:
-        base = f"{SELF_MODULE}.{head}"
-    else:
-        base = head
-    return ".".join([base, *reversed(attributes)])
-
-
-def negative(value: Value) -> Value:
-    """``-value`` for a number; UNKNOWN for anything else."""
-    is_number = isinstance(value, int | float) and not isinstance(value, bool)
-    return -value if is_number else UNKNOWN  # type: ignore[operator]
-
-
-def combined(operator: str, left: Value, right: Value) -> Value:
-    """``left <operator> right`` (libcst's operator class name): a number when both are numbers,
-    else an unevaluated ``OpValue`` the project index may finish."""
-    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in (left, right)):
-        return arithmetic(operator, left, right)  # type: ignore[arg-type]
-    return OpValue(OPERATOR_SYMBOLS.get(operator, operator), left, right)
-
-
-def line_starts(text: str) -> list[int]:
-    """Offsets where each line of ``text`` starts (line breaks as Python reads them)."""
-    return [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
-
-
-def known_result(call: CallValue) -> Value:
-    """What a call gives when its result is plain: an environment lookup's default in the code,
-    ``int("5")`` / ``float(2)``. Any other call stays a ``CallValue``."""
-    lookup = _ENVIRONMENT_LOOKUPS.get(call.func or "")
-    if lookup is not None and (call.has(lookup[1]) or len(call.args) > lookup[0]):
-        default = call.arg(*lookup)
-        return default if default is not None else UNKNOWN
-    convert = _CONVERSIONS.get(call.func or "")
-    if convert is not None and len(call.args) == 1 and not call.kwargs:
-        value = call.args[0]
-        if isinstance(value, int | float | str) and not isinstance(value, bool):
-            try:
-                return convert(value)
-            except ValueError:
-                return UNKNOWN
-    return call
-
-
-def arithmetic(op: str, left: float, right: float) -> Value:
-    try:
-        match op:
-            case "Add":
-                return left + right
-            case "Subtract":
-                return left - right
-            case "Multiply":
-                return left * right
-            case "Divide":
-                return left / right
-            case "FloorDivide":
-                return left // right
-            case "Modulo":
-                return left % right
-            case "Power" if abs(right) <= 64:
-                return left**right
-    except (ZeroDivisionError, OverflowError):
-        return UNKNOWN
-    return UNKNOWN
+        return len(LINE_BREAK.findall(code)) + 1
 
 
 def _is_docstring(statement: cst.CSTNode) -> bool:

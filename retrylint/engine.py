@@ -236,7 +236,8 @@ def build_project(
     errors = errors if errors is not None else []
     from retrylint.frameworks import adapter_modules
     from retrylint.linking import link_call_sites
-    from retrylint.project import ModuleFacts, ModuleNamer, ProjectIndex
+    from retrylint.module_names import ModuleNamer
+    from retrylint.project import ModuleFacts, ProjectIndex
 
     namer = ModuleNamer()
     modules = []

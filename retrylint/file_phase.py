@@ -119,7 +119,7 @@ def _analyse_module(
     settings: AnalysisSettings,
     tree: object | None = None,
 ) -> FileResult:
-    from retrylint.callgraph import call_facts
+    from retrylint.call_reader import call_facts
     from retrylint.checks import rule_module
     from retrylint.collector import build_context
     from retrylint.effects.scan import EffectScan

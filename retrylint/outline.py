@@ -3,7 +3,7 @@
 Most files of an application hold no job code, but the project index still needs every module's
 imports, names, literal constants and call graph (a helper three imports away from a task is job
 code). ``ast`` parses about eight times faster than libcst; this module reads from its tree
-exactly the ``FileFacts`` the libcst collector (``context``) and ``callgraph.call_facts`` write
+exactly the ``FileFacts`` the libcst collector (``context``) and ``call_reader.call_facts`` write
 for such a file, so the project phase cannot tell the tiers apart.
 
 Exactness is the contract, so this mirrors the collector's rules one for one, including its
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from retrylint.ast_values import AstNames
-from retrylint.callgraph import (
+from retrylint.call_records import (
     INSTANCE_OF,
     SUPER,
     Binding,
@@ -34,15 +34,13 @@ from retrylint.callgraph import (
     def_line_offsets,
     function_facts,
 )
-from retrylint.context import (
-    SELF_MODULE,
-    line_starts,
-)
 from retrylint.declarations import ClassDeclaration, Declarations, DecoratedFunction, name_span
 from retrylint.facts import ClassFact, FileFacts, FunctionFact
 from retrylint.model import UNKNOWN, Span
 from retrylint.scopes import Scopes
+from retrylint.source import line_starts
 from retrylint.suppressions import scan_comments
+from retrylint.values import SELF_MODULE
 
 _INSTANCE = ("self", "cls")
 
@@ -320,7 +318,7 @@ def _arguments_in_order(node: ast.Call) -> list[ast.expr]:
 def _call_facts(
     outline: _Outline, names: AstNames, starts: list[int], offsets: dict[int, int]
 ) -> tuple[tuple[FunctionFact, ...], tuple[ClassFact, ...], tuple[tuple[str, str], ...]]:
-    """``callgraph.call_facts`` over the outline: the same records, assembled by the same code."""
+    """``call_reader.call_facts`` over the outline: the same records, assembled by the same code."""
     index = {id(function): at for at, function in enumerate(outline.functions)}
     units = [
         Unit(

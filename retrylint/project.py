@@ -11,9 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 
-from retrylint.context import OPERATOR_SYMBOLS, SELF_MODULE, arithmetic
 from retrylint.facts import (
     CallFact,
     ClassFact,
@@ -24,8 +22,15 @@ from retrylint.facts import (
     ObjectFact,
 )
 from retrylint.model import UNKNOWN
-from retrylint.realpaths import RealPaths
-from retrylint.values import OpValue, Ref, Value, is_number
+from retrylint.values import (
+    OPERATOR_SYMBOLS,
+    SELF_MODULE,
+    OpValue,
+    Ref,
+    Value,
+    arithmetic,
+    is_number,
+)
 
 _MAX_RESOLVE_DEPTH = 16
 DJANGO_SETTINGS = "django.conf.settings."
@@ -51,46 +56,6 @@ class ModuleFacts:
     @property
     def package(self) -> str:
         return self.module if self.is_package else self.module.rpartition(".")[0]
-
-
-def module_name_for(path: Path) -> tuple[str, bool]:
-    """(dotted module name, is a package ``__init__``) from the folder layout.
-
-    Walks up while the folder holds an ``__init__.py``, or its parent does: a folder without one
-    inside a package is a namespace package (``shop/tasks/`` with no ``__init__.py`` imports as
-    ``shop.tasks``, and callers import its jobs by that name). The first folder where neither
-    holds one is the import root (a project root, ``src/``, a scripts folder).
-    """
-    return ModuleNamer().name(path)
-
-
-class ModuleNamer:
-    """``module_name_for`` over many files: each folder is resolved and climbed once."""
-
-    def __init__(self) -> None:
-        self._real = RealPaths()
-        self._packages: dict[Path, tuple[str, ...]] = {}
-
-    def name(self, path: Path) -> tuple[str, bool]:
-        absolute = self._real.resolve(path) if path.exists() else path.absolute()
-        is_package = absolute.name == "__init__.py"
-        parts = [*self._package_parts(absolute.parent), absolute.stem]
-        if is_package:
-            parts.pop()
-        return ".".join(parts) or absolute.parent.name, is_package
-
-    def _package_parts(self, folder: Path) -> tuple[str, ...]:
-        """The dotted parts ``folder`` contributes, from its import root down."""
-        known = self._packages.get(folder)
-        if known is not None:
-            return known
-        parts: tuple[str, ...] = ()
-        if folder.parent != folder and (
-            (folder / "__init__.py").is_file() or (folder.parent / "__init__.py").is_file()
-        ):
-            parts = (*self._package_parts(folder.parent), folder.name)
-        self._packages[folder] = parts
-        return parts
 
 
 class ProjectIndex:

@@ -10,10 +10,20 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
 import tokenize
 from dataclasses import dataclass
 
-__all__ = ["SourceDecodeError", "SourceText", "decode_source", "encode_source"]
+__all__ = [
+    "LINE_BREAK",
+    "SourceDecodeError",
+    "SourceText",
+    "decode_source",
+    "encode_source",
+    "line_starts",
+]
+
+LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as Python reads a line break
 
 _UTF8 = "utf-8"
 # Python has no way to read these; a file starting with one is text we cannot analyse, not binary.
@@ -113,3 +123,8 @@ def _first_newline(text: str) -> str:
     if cr == -1:
         return "\n"
     return "\r\n" if text.startswith("\n", cr + 1) else "\r"
+
+
+def line_starts(text: str) -> list[int]:
+    """Offsets where each line of ``text`` starts (line breaks as Python reads them)."""
+    return [0, *(m.end() for m in LINE_BREAK.finditer(text))]

@@ -14,6 +14,20 @@ from typing import TypeAlias
 
 from retrylint.model import UNKNOWN, Marker, Span
 
+# The analysed file's own module in a qualified name, before the project names it: ``$.notify``.
+SELF_MODULE = "$"
+# libcst operator class names shown as Python writes them in an unevaluated OpValue.
+OPERATOR_SYMBOLS = {"BitOr": "|", "BitAnd": "&", "Add": "+", "Multiply": "*", "Power": "**"}
+# Settings read from the environment with a default in the code: the default is what runs unless
+# an operator sets the variable, and the message quotes the call, so a reader sees where the
+# number comes from. (name, position of the default, keyword of the default)
+_ENVIRONMENT_LOOKUPS = {
+    "os.getenv": (1, "default"),
+    "os.environ.get": (1, "default"),
+    "decouple.config": (1, "default"),
+}
+_CONVERSIONS = {"int": int, "float": float}
+
 
 @dataclass(frozen=True)
 class Ref:
@@ -145,3 +159,71 @@ def exception_names(value: Value) -> tuple[str, ...] | Marker:
             names.append(item.name)
         return tuple(names)
     return UNKNOWN
+
+
+def arithmetic(op: str, left: float, right: float) -> Value:
+    try:
+        match op:
+            case "Add":
+                return left + right
+            case "Subtract":
+                return left - right
+            case "Multiply":
+                return left * right
+            case "Divide":
+                return left / right
+            case "FloorDivide":
+                return left // right
+            case "Modulo":
+                return left % right
+            case "Power" if abs(right) <= 64:
+                return left**right
+    except (ZeroDivisionError, OverflowError):
+        return UNKNOWN
+    return UNKNOWN
+
+
+def qualified(
+    imports: dict[str, str], module_names: set[str], head: str, attributes: list[str]
+) -> str:
+    """``head.a.b`` (``attributes`` innermost first: b, a) qualified through a file's imports
+    and module-level names; shared by both readers of a file (libcst's and ``ast``'s)."""
+    if head in imports:
+        base = imports[head]
+    elif head in module_names:
+        base = f"{SELF_MODULE}.{head}"
+    else:
+        base = head
+    return ".".join([base, *reversed(attributes)])
+
+
+def negative(value: Value) -> Value:
+    """``-value`` for a number; UNKNOWN for anything else."""
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    return -value if is_number else UNKNOWN  # type: ignore[operator]
+
+
+def combined(operator: str, left: Value, right: Value) -> Value:
+    """``left <operator> right`` (libcst's operator class name): a number when both are numbers,
+    else an unevaluated ``OpValue`` the project index may finish."""
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in (left, right)):
+        return arithmetic(operator, left, right)  # type: ignore[arg-type]
+    return OpValue(OPERATOR_SYMBOLS.get(operator, operator), left, right)
+
+
+def known_result(call: CallValue) -> Value:
+    """What a call gives when its result is plain: an environment lookup's default in the code,
+    ``int("5")`` / ``float(2)``. Any other call stays a ``CallValue``."""
+    lookup = _ENVIRONMENT_LOOKUPS.get(call.func or "")
+    if lookup is not None and (call.has(lookup[1]) or len(call.args) > lookup[0]):
+        default = call.arg(*lookup)
+        return default if default is not None else UNKNOWN
+    convert = _CONVERSIONS.get(call.func or "")
+    if convert is not None and len(call.args) == 1 and not call.kwargs:
+        value = call.args[0]
+        if isinstance(value, int | float | str) and not isinstance(value, bool):
+            try:
+                return convert(value)
+            except ValueError:
+                return UNKNOWN
+    return call

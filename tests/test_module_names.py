@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from retrylint.project import module_name_for
+from retrylint.module_names import module_name_for
 
 
 @pytest.mark.parametrize(

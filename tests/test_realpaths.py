@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from retrylint.project import ModuleNamer, module_name_for
+from retrylint.module_names import ModuleNamer, module_name_for
 from retrylint.realpaths import RealPaths
 
 

@@ -33,13 +33,13 @@ from retrylint.catalog import load_catalog
 from retrylint.config import Config
 from retrylint.findings import Confidence, Finding, Fix
 from retrylint.model import Job, Span
-from retrylint.project import ProjectIndex
-from retrylint.reach import JobReach
 
 if TYPE_CHECKING:
     from libcst import CSTNode
 
     from retrylint.context import FileContext
+    from retrylint.project import ProjectIndex
+    from retrylint.reach import JobReach
 
 
 @dataclass(frozen=True)

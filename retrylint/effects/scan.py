@@ -28,7 +28,8 @@ from typing import Any
 
 import libcst as cst
 
-from retrylint.callgraph import INSTANCE_OF, call_names
+from retrylint.call_reader import call_names
+from retrylint.call_records import INSTANCE_OF
 from retrylint.context import FileContext, FunctionInfo
 from retrylint.effects.calls import (
     Bindings,

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from retrylint.context import SELF_MODULE, FileContext
+from retrylint.context import FileContext
 from retrylint.facts import ConfigFact, HookFact, JobDef, ObjectFact
 from retrylint.frameworks import FactSink
 from retrylint.frameworks.common import call_shape, decorators, keyword_options
@@ -46,7 +46,16 @@ from retrylint.model import (
     default,
 )
 from retrylint.project import ModuleFacts, ProjectIndex
-from retrylint.values import CallValue, Located, Ref, Value, as_seconds, exception_names, is_number
+from retrylint.values import (
+    SELF_MODULE,
+    CallValue,
+    Located,
+    Ref,
+    Value,
+    as_seconds,
+    exception_names,
+    is_number,
+)
 
 FRAMEWORK = "taskiq"
 RETRY_MIDDLEWARES = frozenset({"SimpleRetryMiddleware", "SmartRetryMiddleware"})

@@ -24,8 +24,9 @@ from pathlib import PurePath
 
 import libcst as cst
 
-from retrylint.callgraph import INSTANCE_OF, SUPER, called_name
-from retrylint.context import SELF_MODULE, FileContext, FunctionInfo
+from retrylint.call_reader import called_name
+from retrylint.call_records import INSTANCE_OF, SUPER
+from retrylint.context import FileContext, FunctionInfo
 from retrylint.frameworks.calls import BY_ARGUMENT_METHODS, BY_NAME_FUNCTIONS, JOB_METHODS
 from retrylint.frameworks.common import invoked
 from retrylint.model import Span
@@ -33,6 +34,7 @@ from retrylint.secrets.names import Category
 from retrylint.secrets.packs import matcher
 from retrylint.secrets.sinks import Sink, SinkFinder, Written
 from retrylint.secrets.values import Evidence, ValueReader, leaves
+from retrylint.values import SELF_MODULE
 
 INVOCATION_METHODS = JOB_METHODS | BY_ARGUMENT_METHODS
 _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import libcst as cst
 
-from retrylint.context import SELF_MODULE, FileContext
+from retrylint.context import FileContext
 from retrylint.facts import ConfigFact, ObjectFact
 from retrylint.frameworks import FactSink
 from retrylint.frameworks.arq.records import (
@@ -23,7 +23,7 @@ from retrylint.frameworks.arq.records import (
     Settings,
 )
 from retrylint.frameworks.common import call_shape, keyword_options
-from retrylint.values import Located
+from retrylint.values import SELF_MODULE, Located
 
 FUNC = frozenset({"arq.func", "arq.worker.func"})
 CRON = frozenset({"arq.cron", "arq.cron.cron"})

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import libcst as cst
 
-from retrylint.context import SELF_MODULE, FileContext, FunctionInfo
+from retrylint.context import FileContext, FunctionInfo
 from retrylint.declarations import ClassDeclaration, Declarations, class_name_span
 from retrylint.facts import ConfigFact, HookFact, JobDef, ObjectFact
 from retrylint.frameworks import FactSink
@@ -22,7 +22,7 @@ from retrylint.frameworks.common import BodyVisitor, call_shape, decorators, key
 from retrylint.frameworks.dramatiq.retry_when import analyse_retry_when, record_retry_when
 from retrylint.frameworks.loops.observation import missing_statuses
 from retrylint.model import Marker, Span
-from retrylint.values import Located, Ref, exception_names
+from retrylint.values import SELF_MODULE, Located, Ref, exception_names
 
 FRAMEWORK = "dramatiq"
 ACTOR_DECORATORS = frozenset({"dramatiq.actor", "dramatiq.actor.actor"})

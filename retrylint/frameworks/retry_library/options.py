@@ -12,11 +12,11 @@ from typing import Any
 
 import libcst as cst
 
-from retrylint.context import SELF_MODULE, FileContext
+from retrylint.context import FileContext
 from retrylint.facts import CallShape
 from retrylint.frameworks.common import call_shape
 from retrylint.model import UNKNOWN, Marker, Sourced, Span, default, explicit
-from retrylint.values import CallValue, Located, Ref, Value, as_seconds
+from retrylint.values import SELF_MODULE, CallValue, Located, Ref, Value, as_seconds
 
 _ORIGIN_LIMIT = 120
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import libcst as cst
 
-from retrylint.context import SELF_MODULE, FileContext
+from retrylint.context import FileContext
 from retrylint.frameworks import FactSink
 from retrylint.frameworks.retry_library.jobs import (
     Bindings,
@@ -47,6 +47,7 @@ from retrylint.frameworks.tenacity.names import DECORATORS, FRAMEWORK, POSITIONA
 from retrylint.frameworks.tenacity.policy import tenacity_policy
 from retrylint.frameworks.tenacity.sites import retry_blocks, retry_with_calls, wrapped_calls
 from retrylint.model import Job
+from retrylint.values import SELF_MODULE
 
 
 def _bind(ctx: FileContext, qualified: str, expression: cst.BaseExpression) -> Options:
