@@ -28,6 +28,7 @@ from retrylint.source import SourceText
 
 if TYPE_CHECKING:
     from retrylint.cache import ResultCache
+    from retrylint.incremental import Outcome
     from retrylint.project import ModuleFacts, ProjectIndex
     from retrylint.reach import JobReach
 
@@ -324,12 +325,21 @@ def run(
     if stdin is not None or overlay:
         cache = None
     digests, contents = digest_sources(paths, cache) if cache is not None else ({}, {})
-    run_key = None
+    run_key = last_key = None
     if cache is not None and len(digests) == len(paths):
         run_key = _run_key(cache, settings, paths, digests, module_names)
+        last_key = _run_key(cache, settings, paths, None, module_names)
         if findings_only and (outcome := cache.load_run(run_key, paths)) is not None:
             kept, file_errors, files, skipped_files = outcome
             return RunResult(kept, [], file_errors, files, None, skipped_files)
+        if findings_only:
+            rechecked = _rechecked(
+                cache, settings, paths, digests, contents, last_key, module_names or {}
+            )
+            if rechecked is not None:
+                cache.store_run(run_key, rechecked)
+                kept, file_errors, files, skipped_files = rechecked
+                return RunResult(kept, [], file_errors, files, None, skipped_files)
     from retrylint.checks import Project, rule_module
     from retrylint.findings import keep_job_code, merge_places
     from retrylint.reach import JobReach
@@ -358,20 +368,67 @@ def run(
     skipped = [(r.path, r.error) for r in results if r.error and r.error.startswith("skipped")]
     project = Project(index, tuple(jobs), config, reach)
     findings: list[Finding] = keep_job_code((f for r in results for f in r.findings), reach)
+    project_found: list[Finding] = []
     for code in sorted(selected):
         rule = rule_module(code)
         if rule is not None and hasattr(rule, "check_project"):
             failures = Guard(verbose)
-            found = failures.run(code, lambda rule=rule: merge_places(rule.check_project(project)))
-            findings.extend(found or ())
+            found = failures.run(code, lambda rule=rule: list(rule.check_project(project)))
+            project_found.extend(found or ())
+            findings.extend(merge_places(found or ()))
             errors.extend(
                 ("<project>", f"internal error in {part}: {why}") for part, why in failures.failures
             )
     findings = _filter(findings, results, config, selected)
     findings.sort(key=Finding.sort_key)
-    if cache is not None and run_key is not None:
-        cache.store_run(run_key, (findings, errors, len(results), skipped))
+    if cache is not None and run_key is not None and last_key is not None:
+        from retrylint.incremental import LastRun, mentions_of
+
+        outcome = (findings, errors, len(results), skipped)
+        cache.store_run(run_key, outcome)
+        mentions = mentions_of([jobs, project_found, reach.reached_paths()])
+        cache.store_run(last_key, LastRun(digests, outcome, mentions))
     return RunResult(findings, jobs, errors, len(results), reach, skipped)
+
+
+def _rechecked(
+    cache: ResultCache,
+    settings: AnalysisSettings,
+    paths: Sequence[str],
+    digests: dict[str, bytes],
+    contents: dict[str, bytes],
+    last_key: str,
+    module_names: dict[str, str],
+) -> Outcome | None:
+    """The last run's outcome with the changed files' findings redone, when no change can
+    alter the project phase's output (``incremental``); else None, and the caller runs it all.
+
+    Files analysed here are stored in the cache, so a full run after a refusal reads them back.
+    """
+    from retrylint.incremental import LastRun, unaffected, with_files_replaced
+    from retrylint.module_names import ModuleNamer
+
+    last = cache.load_run(last_key, paths)
+    if not isinstance(last, LastRun):
+        return None
+    changed = last.changed(digests)
+    if not changed:
+        return None
+    namer = ModuleNamer()
+    for path in changed:
+        module = module_names[path] if path in module_names else namer.name(Path(path))[0]
+        if last.mentions_file(path, module):
+            return None
+    before = [cache.load(path, last.digests[path]) for path in changed]
+    after = analyse_files(changed, settings, cache=cache, contents=contents, digests=digests)
+    if not all(unaffected(old, new) for old, new in zip(before, after, strict=True)):
+        return None
+    # No job reaches these files (else the output would name them): job-code findings drop.
+    own = [f for result in after for f in result.findings if not f.job_code]
+    kept = _filter(own, after, settings.config, settings.selected)
+    outcome = with_files_replaced(last.outcome, changed, kept)
+    cache.store_run(last_key, LastRun(digests, outcome, last.mentions))
+    return outcome
 
 
 def _analysed_in_full(
@@ -398,18 +455,26 @@ def _run_key(
     cache: ResultCache,
     settings: AnalysisSettings,
     paths: Sequence[str],
-    digests: dict[str, bytes],
+    digests: dict[str, bytes] | None,
     module_names: dict[str, str] | None,
 ) -> str:
     """What a whole run's outcome depends on: the settings, the config's root (per-file-ignores
-    are relative to it), module names given by the caller, and every path with its bytes."""
+    are relative to it), module names given by the caller, and every path with its bytes.
+
+    Without ``digests``, the key of the last run over these paths in these settings, whatever
+    their bytes (``incremental.LastRun``).
+    """
     config = settings.config
     parts: list[object] = [
         settings.cache_key(),
         str(config.root),
         sorted((module_names or {}).items()),
     ]
-    parts.extend((path, digests[path]) for path in paths)
+    if digests is None:
+        parts.append("last run")
+        parts.extend(paths)
+    else:
+        parts.extend((path, digests[path]) for path in paths)
     return cache.run_key(parts)
 
 

@@ -1,0 +1,205 @@
+"""A run where a few files changed skips the project phase only when it cannot change its output.
+
+Every fixture project is copied, checked once with a cache, then edited file by file (edits of
+several kinds, one after the other); after each edit the cached run must report exactly what a
+run without any cache reports.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from retrylint import engine
+from retrylint.cache import ResultCache
+from retrylint.catalog import load_catalog
+from retrylint.config import load_config
+from retrylint.discovery import discover
+from retrylint.engine import AnalysisSettings, run
+from retrylint.facts import FileFacts, FunctionFact, Suppression
+from retrylint.findings import Finding
+from retrylint.incremental import LastRun, mentions_of, project_view
+from retrylint.model import Span
+from tests.conftest import FIXTURES, fixture_projects
+
+
+def _comment_on_top(text: str) -> str:
+    return "# a comment that moves every line down\n" + text
+
+
+def _blank_line_midway(text: str) -> str:
+    lines = text.splitlines(keepends=True)
+    middle = len(lines) // 2
+    return "".join([*lines[:middle], "\n", *lines[middle:]])
+
+
+def _swallowing_function(text: str) -> str:
+    return text + (
+        "\n\ndef added_helper(value):\n"
+        "    try:\n"
+        "        return int(value)\n"
+        "    except Exception:\n"
+        "        pass\n"
+    )
+
+
+def _stale_suppression(text: str) -> str:
+    return text + "\nADDED_CONSTANT = 1  # noqa: RL301\n"
+
+
+def _network_call(text: str) -> str:
+    return text + (
+        '\n\nimport requests\n\n\ndef added_ping():\n    requests.post("https://example.com")\n'
+    )
+
+
+MOVES: tuple[Callable[[str], str], ...] = (_comment_on_top, _blank_line_midway)
+CHANGES: tuple[Callable[[str], str], ...] = (
+    _swallowing_function,
+    _stale_suppression,
+    _network_call,
+)
+
+
+def _outcome(result: engine.RunResult) -> tuple[object, ...]:
+    return (result.findings, result.errors, result.files, result.skipped)
+
+
+class _ProjectRuns:
+    """Counts how often the project phase ran, so a test can tell the short path was taken."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        real = engine.build_project
+
+        def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+            self.count += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(engine, "build_project", counting)
+        monkeypatch.setattr(engine, "PARALLEL_THRESHOLD", 10_000)  # in-process: calls are seen
+        monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 10**12)
+
+
+def _session(root: Path) -> tuple[list[str], object, frozenset[str], ResultCache]:
+    config = load_config(Path("."))
+    selected = frozenset(r.code for r in load_catalog())  # every rule, default or not
+    files = [str(p) for p in discover([Path(".")], config).files]
+    cache = ResultCache(root.parent / "cache", AnalysisSettings(config, selected).cache_key())
+    return files, config, selected, cache
+
+
+@pytest.mark.parametrize("folder", fixture_projects(), ids=lambda p: p.name)
+def test_edited_projects_report_what_uncached_runs_do(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each file is moved down a line or split midway, then changed in one of three ways; after
+    each edit the cached run reports what a run without a cache does."""
+    root = tmp_path / folder.name
+    shutil.copytree(folder, root)
+    monkeypatch.chdir(root)
+    project = _ProjectRuns(monkeypatch)
+    files, config, selected, cache = _session(root)
+    run(files, config, selected, cache=cache, findings_only=True)
+    for number, path in enumerate(files):
+        for edit in (MOVES[number % len(MOVES)], CHANGES[number % len(CHANGES)]):
+            source = Path(path).read_text(encoding="utf-8")
+            Path(path).write_text(edit(source), encoding="utf-8")
+            before = project.count
+            cached = run(files, config, selected, cache=cache, findings_only=True)
+            if project.count == before:  # the project phase was skipped: it must not matter
+                assert _outcome(cached) == _outcome(run(files, config, selected)), (path, edit)
+
+
+def _shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, _ProjectRuns]:
+    root = tmp_path / "celery_shop"
+    shutil.copytree(FIXTURES / "celery_shop", root)
+    monkeypatch.chdir(root)
+    return root, _ProjectRuns(monkeypatch)
+
+
+def test_an_edit_no_job_can_see_skips_the_project_phase(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, project = _shop(tmp_path, monkeypatch)
+    outside = root / "shop" / "unrelated.py"
+    outside.write_text("def shout(text):\n    return text.upper()\n", encoding="utf-8")
+    files, config, selected, cache = _session(root)
+    run(files, config, selected, cache=cache, findings_only=True)
+    assert project.count == 1
+    swallowing = "    try:\n        return text.upper()\n    except Exception:\n        pass\n"
+    for edit in (
+        _comment_on_top,
+        lambda text: text.replace("    return text.upper()\n", swallowing),
+        lambda text: text.replace("(text):", "(text):  # noqa: RL301"),  # unused: RL002
+    ):
+        outside.write_text(edit(outside.read_text(encoding="utf-8")), encoding="utf-8")
+        cached = run(files, config, selected, cache=cache, findings_only=True)
+        assert project.count == 1  # answered without the project phase
+        assert _outcome(cached) == _outcome(run(files, config, selected))
+        project.count = 1
+    assert [f.code for f in cached.findings if f.path == "shop/unrelated.py"] == ["RL002"]
+
+
+def test_edits_a_job_could_see_run_the_project_phase(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job's file, a file whose names a job resolves, and a file that stops parsing."""
+    root, project = _shop(tmp_path, monkeypatch)
+    files, config, selected, cache = _session(root)
+    run(files, config, selected, cache=cache, findings_only=True)
+    tasks = next(root.rglob("tasks.py"))
+    for path, edit in (
+        (tasks, _comment_on_top),
+        (tasks, _network_call),
+        (tasks, lambda text: text + "\ndef broken(:\n"),
+    ):
+        before = project.count
+        path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
+        cached = run(files, config, selected, cache=cache, findings_only=True)
+        assert project.count == before + 1
+        assert _outcome(cached) == _outcome(run(files, config, selected))
+
+
+def test_the_project_view_ignores_positions_and_comments_only() -> None:
+    at = Span(1, 1, 1, 5)
+    moved = Span(9, 1, 9, 5)
+    facts = FileFacts(
+        imports=(("requests", "requests"),),
+        functions=(FunctionFact("send", 3, None, ("requests.post",)),),
+        suppressions=(Suppression(2, None, "noqa", at, "# noqa", 8),),
+        statement_starts=((1, 1),),
+    )
+    shifted = FileFacts(
+        imports=(("requests", "requests"),),
+        functions=(FunctionFact("send", 11, None, ("requests.post",)),),
+        suppressions=(Suppression(4, ("RL301",), "noqa", moved, "# noqa: RL301", 8),),
+        statement_starts=((1, 1), (2, 1)),
+        import_insert_line=3,
+    )
+    assert project_view(facts) == project_view(shifted)
+    calls_more = FileFacts(
+        imports=(("requests", "requests"),),
+        functions=(FunctionFact("send", 3, None, ("requests.post", "requests.get")),),
+    )
+    assert project_view(facts) != project_view(calls_more)
+    renamed = FileFacts(imports=(("requests", "http"),), functions=facts.functions)
+    assert project_view(facts) != project_view(renamed)
+
+
+def test_the_last_run_knows_changed_files_and_what_it_mentions() -> None:
+    message = "close to 'KEY' (app/settings.py:12)"
+    finding = Finding("RL605", "name", "low", message, "app/jobs.py", Span(1, 1, 1, 2))
+    mentions = mentions_of([[finding], frozenset({"app/helpers.py"}), ("app.hooks.on_fail",)])
+    last = LastRun({"a.py": b"1", "b.py": b"2"}, ([], [], 2, []), mentions)
+    assert last.changed({"a.py": b"1", "b.py": b"3"}) == ["b.py"]
+    assert last.changed({"a.py": b"1", "b.py": b"2"}) == []
+    assert last.changed({"a.py": b"1"}) is None  # another list of files: no answer from here
+    assert last.mentions_file("app/settings.py", "app.settings")  # inside a message
+    assert last.mentions_file("app/jobs.py", "app.jobs")
+    assert last.mentions_file("app/helpers.py", "app.helpers")
+    assert last.mentions_file("app/hooks.py", "app.hooks")  # in a qualified name
+    assert not last.mentions_file("app/models.py", "app.models")
