@@ -89,7 +89,7 @@ def outline_facts(source: str, tree: ast.Module) -> FileFacts | None:
     finds anything (the prefilter decides that before calling this); None when an adapter's
     records of the file need the tree after all (``declared`` hooks)."""
     from retrylint.file_phase import is_constant
-    from retrylint.frameworks import adapter_modules
+    from retrylint.frameworks import declaration_hooks
 
     outline = _Outline()
     _Walk(outline).module(tree)
@@ -104,9 +104,8 @@ def outline_facts(source: str, tree: ast.Module) -> FileFacts | None:
     functions, classes, instances = _call_facts(outline, names, starts, offsets)
     declarations = _declarations(outline, names, source, starts, offsets)
     data: list[tuple[str, Any]] = []
-    for adapter in adapter_modules():
-        declared = getattr(adapter, "declared", None)
-        records = declared(declarations) if declared is not None else []
+    for declared in declaration_hooks():
+        records = declared(declarations)
         if records is None:
             return None
         data.extend(records)

@@ -42,13 +42,22 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from retrylint.frameworks.calls import BY_ARGUMENT_METHODS, BY_NAME_FUNCTIONS, JOB_METHODS
-from retrylint.frameworks.celery.config import SETTINGS as CELERY_SETTINGS
-from retrylint.frameworks.celery.facts import RETRY_ATTRIBUTES
-from retrylint.frameworks.factories import DECORATOR_NAMES, JOB_KEYWORDS
-from retrylint.frameworks.rq.wrappers import WRAPPER_NAME
-from retrylint.secrets.exceptions import EXCEPTION_SUFFIXES
-from retrylint.secrets.sinks import CONTEXT_FUNCTIONS, CONTEXT_METHODS, LOG_METHODS
+from retrylint.frameworks.celery.names import RETRY_ATTRIBUTES
+from retrylint.frameworks.celery.names import SETTINGS as CELERY_SETTINGS
+from retrylint.frameworks.names import (
+    BY_ARGUMENT_METHODS,
+    BY_NAME_FUNCTIONS,
+    DECORATOR_NAMES,
+    JOB_KEYWORDS,
+    JOB_METHODS,
+)
+from retrylint.frameworks.rq.records import WRAPPER_NAME
+from retrylint.secrets.names import (
+    CONTEXT_FUNCTIONS,
+    CONTEXT_METHODS,
+    EXCEPTION_SUFFIXES,
+    LOG_METHODS,
+)
 
 SECRET_RULES = frozenset({"RL501", "RL502", "RL503"})
 _SINK_FUNCTIONS = frozenset(

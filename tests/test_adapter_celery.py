@@ -10,7 +10,7 @@ import pytest
 from retrylint.config import Config
 from retrylint.facts import FileFacts
 from retrylint.file_phase import AnalysisSettings, analyse_source
-from retrylint.frameworks.celery import RetryCall
+from retrylint.frameworks.celery.countdown import RetryCall
 from retrylint.model import UNBOUNDED, UNKNOWN, Job
 from tests.conftest import analysed_jobs
 

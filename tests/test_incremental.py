@@ -7,7 +7,10 @@ run without any cache reports.
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -142,6 +145,32 @@ def test_an_edit_no_job_can_see_skips_the_project_phase(
         assert _outcome(cached) == _outcome(run(files, config, selected))
         project.count = 1
     assert [f.code for f in cached.findings if f.path == "shop/unrelated.py"] == ["RL002"]
+
+
+def test_an_edit_no_job_can_see_is_checked_without_the_parser(tmp_path: Path) -> None:
+    """The common edit in a large project, end to end: the file is outlined from ``ast``, the
+    outcome comes from the last run, and libcst is never imported."""
+    root = tmp_path / "celery_shop"
+    shutil.copytree(FIXTURES / "celery_shop", root)
+    outside = root / "shop" / "unrelated.py"
+    outside.write_text("def shout(text):\n    return text.upper()\n", encoding="utf-8")
+    probe = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('PARSER', 'libcst' in sys.modules, file=sys.stderr))\n"
+        "from retrylint.cli import main\n"
+        "sys.argv = ['retrylint', 'check', '.', '--format', 'json', '--exit-zero', *sys.argv[1:]]\n"
+        "main()\n"
+    )
+
+    def check(*options: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-c", probe, *options]
+        return subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
+
+    assert "PARSER True" in check().stderr  # the first run parses
+    outside.write_text(_comment_on_top(outside.read_text(encoding="utf-8")), encoding="utf-8")
+    edited = check()
+    assert "PARSER False" in edited.stderr, edited.stderr
+    assert json.loads(edited.stdout) == json.loads(check("--no-cache").stdout)
 
 
 def test_edits_a_job_could_see_run_the_project_phase(

@@ -255,3 +255,12 @@ def test_jobs_and_audit_take_no_prefilter_and_say_the_same(
     full = CliRunner().invoke(main, [*command, "--no-prefilter", "."])
     assert prefiltered.exit_code == full.exit_code == 0, full.output
     assert prefiltered.output == full.output
+
+
+def test_declaration_hooks_are_the_adapters_own_in_their_order() -> None:
+    """The outline reads ``declared`` hooks without importing the adapters: the list it reads
+    must be exactly the hooks the adapters offer, in the adapters' order."""
+    from retrylint.frameworks import adapter_modules, declaration_hooks
+
+    offered = [hook for a in adapter_modules() if (hook := getattr(a, "declared", None))]
+    assert list(declaration_hooks()) == offered

@@ -30,7 +30,7 @@ from retrylint.checks import Project
 from retrylint.checks.policy import JudgedPolicy
 from retrylint.findings import Edit, Fix
 from retrylint.fixes.dramatiq import ParsedCode, number
-from retrylint.frameworks.arq import RetrySignal
+from retrylint.frameworks.arq.records import RetrySignal
 
 
 def cap_backoff(judged: JudgedPolicy, project: Project) -> Fix | None:

@@ -73,7 +73,7 @@ from retrylint.checks import Project
 from retrylint.checks.policy import JudgedPolicy
 from retrylint.facts import CallShape, FileFacts
 from retrylint.findings import Edit, Fix
-from retrylint.frameworks.celery import RetryCall
+from retrylint.frameworks.celery.countdown import RetryCall
 from retrylint.model import UNBOUNDED, Job, Marker, RetryPolicy, Sourced, Span
 from retrylint.policy_math import format_duration, retry_window
 from retrylint.values import DictValue, Located, Ref

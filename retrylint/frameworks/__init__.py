@@ -19,13 +19,17 @@ Adding a framework is adding one module to ``ADAPTERS``; every rule then applies
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from retrylint.facts import CallFact, ConfigFact, FileFacts, HookFact, JobDef, ObjectFact
 from retrylint.model import Job
+
+if TYPE_CHECKING:
+    from retrylint.declarations import Declarations
 
 ADAPTERS: tuple[str, ...] = (
     "calls",
@@ -58,6 +62,41 @@ def adapter_modules() -> tuple[ModuleType, ...]:
             if error.name != f"retrylint.frameworks.{name}":
                 raise
     return tuple(modules)
+
+
+# The adapters' ``declared`` hooks: the records a file's declarations alone decide, which the
+# outline (``retrylint.outline``) writes for a file the prefilter keeps from the parser. Each
+# lives in a module that does not import libcst, in ``ADAPTERS`` order (a test holds both lists
+# to the adapters).
+DECLARED: tuple[str, ...] = (
+    "celery.from_declarations",
+    "rq.from_declarations",
+    "dramatiq.from_declarations",
+    "arq.from_declarations",
+    "retry_library.from_declarations",
+)
+
+
+@cache
+def declaration_hooks() -> tuple[Callable[[Declarations], list[tuple[str, Any]] | None], ...]:
+    """Each adapter's ``declared`` hook, without importing the adapters' other modules."""
+    return tuple(
+        importlib.import_module(f"retrylint.frameworks.{name}").declared for name in DECLARED
+    )
+
+
+def exports(package: str, where: dict[str, str]) -> Callable[[str], Any]:
+    """A package's ``__getattr__`` (PEP 562) that imports the module holding a name when the
+    name is first read, so importing one light module of an adapter (its names, its
+    ``declared`` hook) does not import the rest of it, and with it the parser."""
+
+    def __getattr__(name: str) -> Any:
+        module = where.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        return getattr(importlib.import_module(f"{package}.{module}"), name)
+
+    return __getattr__
 
 
 @dataclass

@@ -43,6 +43,7 @@ from retrylint.frameworks.defaults import (
     BACKOFF_JITTER,
 )
 from retrylint.frameworks.retry_library.delays import constant_delay, growing_delay
+from retrylint.frameworks.retry_library.from_declarations import BACKOFF_DECORATORS
 from retrylint.frameworks.retry_library.jobs import (
     Library,
     PolicyParts,
@@ -79,7 +80,7 @@ from retrylint.model import (
 from retrylint.values import CallValue, LambdaValue, Ref, Value
 
 FRAMEWORK = "backoff"
-DECORATORS = frozenset({"backoff.on_exception", "backoff.on_predicate"})
+DECORATORS = BACKOFF_DECORATORS
 POSITIONAL = {"on_exception": ("wait_gen", "exception"), "on_predicate": ("wait_gen", "predicate")}
 # Keywords the decorators take themselves; any other keyword goes to the wait generator.
 DECORATOR_KEYWORDS = frozenset(

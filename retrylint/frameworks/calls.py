@@ -21,50 +21,10 @@ from retrylint.frameworks.common import (
     invoked,
     positional_args,
 )
+from retrylint.frameworks.names import BY_ARGUMENT_METHODS, BY_NAME_FUNCTIONS, JOB_METHODS
 
-# Methods whose receiver is the job itself.
-JOB_METHODS = frozenset(
-    {
-        "delay",
-        "apply_async",
-        "s",
-        "si",
-        "signature",
-        "subtask",
-        "map",
-        "starmap",
-        "chunks",
-        "send",
-        "send_with_options",
-        "message",
-        "message_with_options",
-        "kiq",
-        "kicker",
-        "schedule",
-        "call_local",
-        "enqueue",
-    }
-)
-# Methods whose first argument names the job (a function, a dotted string, or a task name).
-BY_ARGUMENT_METHODS = frozenset(
-    {
-        "enqueue",
-        "enqueue_call",
-        "enqueue_in",
-        "enqueue_at",
-        "prepare_data",
-        "send_task",
-        "enqueue_job",
-        "signature",
-    }
-)
 # enqueue_in / enqueue_at take the time first, the function second.
 _FUNCTION_ARGUMENT = {"enqueue_in": 1, "enqueue_at": 1}
-# Module-level functions that name a job by its registered name: ``signature("shop.tasks.x")``.
-BY_NAME_FUNCTIONS = {
-    "celery.signature": ("signature", "celery"),
-    "celery.subtask": ("signature", "celery"),
-}
 
 
 def extract(ctx: FileContext, sink: FactSink) -> None:

@@ -42,6 +42,7 @@ from retrylint.context import FileContext, FunctionInfo
 from retrylint.facts import CallShape, JobDef
 from retrylint.frameworks import FactSink
 from retrylint.frameworks.common import PARTIAL, call_shape, decorators, keyword_options
+from retrylint.frameworks.names import DECORATOR_NAMES, JOB_KEYWORDS
 from retrylint.model import Span
 from retrylint.project import ModuleFacts, ProjectIndex
 from retrylint.values import Located, Value
@@ -49,34 +50,6 @@ from retrylint.values import Located, Value
 FACTORIES_KEY = "factories.defs"
 ALIASES_KEY = "factories.aliases"
 DECORATED_KEY = "factories.decorated"
-
-# Last parts of names that look like a job decorator, in a factory's body or on a function.
-DECORATOR_NAMES = frozenset(
-    {"actor", "task", "shared_task", "job", "periodic_task", "db_task", "db_periodic_task"}
-)
-# Keywords that configure a job in some framework: a decorator passing one may be a factory.
-JOB_KEYWORDS = frozenset(
-    {
-        "actor_name",
-        "queue_name",
-        "max_retries",
-        "min_backoff",
-        "max_backoff",
-        "retry_when",
-        "throws",
-        "time_limit",
-        "max_age",
-        "autoretry_for",
-        "retry_backoff",
-        "default_retry_delay",
-        "acks_late",
-        "retries",
-        "retry_delay",
-        "retry",
-        "result_ttl",
-        "failure_ttl",
-    }
-)
 
 
 @dataclass(frozen=True)

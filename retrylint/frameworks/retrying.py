@@ -40,6 +40,7 @@ from retrylint.frameworks.defaults import (
     RETRYING_WAIT_RANDOM,
 )
 from retrylint.frameworks.retry_library.delays import constant_delay, growing_delay, largest_delay
+from retrylint.frameworks.retry_library.from_declarations import RETRYING_DECORATORS
 from retrylint.frameworks.retry_library.jobs import (
     Bindings,
     Library,
@@ -79,7 +80,7 @@ from retrylint.model import (
 from retrylint.values import Ref, Value
 
 FRAMEWORK = "retrying"
-DECORATORS = frozenset({"retrying.retry"})
+DECORATORS = RETRYING_DECORATORS
 # Retrying.__init__ parameter order (retrying.py): retry(*dargs) passes them on.
 POSITIONAL = (
     "stop",

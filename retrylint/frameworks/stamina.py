@@ -32,6 +32,7 @@ from retrylint.frameworks.defaults import (
     STAMINA_WAIT_MAX,
 )
 from retrylint.frameworks.retry_library.delays import constant_delay
+from retrylint.frameworks.retry_library.from_declarations import STAMINA_DECORATORS
 from retrylint.frameworks.retry_library.jobs import (
     Bindings,
     Library,
@@ -71,7 +72,7 @@ from retrylint.model import (
 from retrylint.values import is_number
 
 FRAMEWORK = "stamina"
-DECORATORS = frozenset({"stamina.retry"})
+DECORATORS = STAMINA_DECORATORS
 # retry() is keyword-only; retry_context(on, attempts, ...) also takes them by position.
 POSITIONAL = (
     "on",

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 import libcst as cst
 
 from retrylint.context import ClassInfo, FileContext, FunctionInfo
+from retrylint.secrets.names import EXCEPTION_SUFFIXES
 from retrylint.secrets.values import ValueReader, leaves
 
 # Attributes an exception's text is commonly built from.
 _MESSAGE_ATTRIBUTES = frozenset({"message", "msg", "detail", "details", "args", "description"})
-EXCEPTION_SUFFIXES = ("Error", "Exception", "Warning")
 
 
 @dataclass(frozen=True)

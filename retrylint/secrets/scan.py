@@ -27,8 +27,8 @@ import libcst as cst
 from retrylint.call_reader import called_name
 from retrylint.call_records import INSTANCE_OF, SUPER
 from retrylint.context import FileContext, FunctionInfo
-from retrylint.frameworks.calls import BY_ARGUMENT_METHODS, BY_NAME_FUNCTIONS, JOB_METHODS
 from retrylint.frameworks.common import invoked
+from retrylint.frameworks.names import BY_ARGUMENT_METHODS, BY_NAME_FUNCTIONS, JOB_METHODS
 from retrylint.model import Span
 from retrylint.secrets.names import Category
 from retrylint.secrets.packs import matcher

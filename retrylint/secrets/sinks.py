@@ -19,16 +19,9 @@ from typing import Literal
 import libcst as cst
 
 from retrylint.context import FileContext, FunctionInfo
-from retrylint.secrets.names import words_of
+from retrylint.secrets.names import CONTEXT_FUNCTIONS, CONTEXT_METHODS, LOG_METHODS, words_of
 from retrylint.secrets.values import brace_labels, percent_labels
 
-LOG_METHODS = frozenset(
-    {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log",
-     "msg", "success", "trace"}
-)  # fmt: skip
-# structlog / loguru context: every later line of that logger carries these values.
-CONTEXT_METHODS = frozenset({"bind", "new", "contextualize"})
-CONTEXT_FUNCTIONS = frozenset({"structlog.contextvars.bind_contextvars"})
 LOGGER_FACTORIES = frozenset(
     {"getLogger", "get_logger", "getlogger", "get_task_logger", "getChild", "LoggerAdapter",
      "wrap_logger"}

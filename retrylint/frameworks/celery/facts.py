@@ -29,16 +29,17 @@ from typing import Any
 import libcst as cst
 
 from retrylint.context import FileContext, FunctionInfo
-from retrylint.declarations import Declarations
 from retrylint.facts import HookFact, JobDef, ObjectFact
 from retrylint.frameworks import FactSink
 from retrylint.frameworks.celery.config import constructor_config, literal_node
 from retrylint.frameworks.celery.countdown import HelperCall, RetryCall, scan_body
+from retrylint.frameworks.celery.from_declarations import declared
 from retrylint.frameworks.celery.names import (
     APP_CONSTRUCTORS,
     CURRENT_APP,
     FRAMEWORK,
     OTHER_FRAMEWORK_ROOTS,
+    RETRY_ATTRIBUTES,
     TASK_KIND,
     TASK_OPTIONS,
     words,
@@ -60,8 +61,6 @@ CELERY_ONLY_KWARGS = words(
 OTHER_FRAMEWORK_KWARGS = frozenset(
     {"retries", "retry_delay", "context", "task_name", "retry_on_error", "broker"}
 )
-# Class attributes that mark a class as a (base) task even when its bases do not say so.
-RETRY_ATTRIBUTES = TASK_OPTIONS - {"name", "throws", "ignore_result", "bind", "base"}
 # Classes with a ``run`` method that are certainly not tasks.
 _NOT_TASK_BASE_ROOTS = frozenset(
     {"threading", "multiprocessing", "abc", "typing", "enum", "unittest", "asyncio", "object"}
@@ -84,15 +83,6 @@ class TaskClass:
     # ``retry_kwargs.<key>`` entries of a dict written in the class body, each with its own span
     # and class-body names resolved (``retry_kwargs = {"max_retries": max_retries}``).
     entries: tuple[tuple[str, Located], ...] = ()
-
-
-BINDING_KEY = "celery.binding"
-
-
-def declared(declarations: Declarations) -> list[tuple[str, Any]]:
-    """What each module-level name was built by: tells a Huey/taskiq object (or a factory's
-    result) from a Celery app when a receiver is resolved later."""
-    return [(BINDING_KEY, binding) for binding in declarations.module_calls]
 
 
 def extract_apps_and_bindings(ctx: FileContext, sink: FactSink) -> None:

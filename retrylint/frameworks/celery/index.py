@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from retrylint.frameworks.celery.config import Apps
 from retrylint.frameworks.celery.countdown import RetryHelper
-from retrylint.frameworks.celery.facts import BINDING_KEY, TaskClass
+from retrylint.frameworks.celery.facts import TaskClass
+from retrylint.frameworks.celery.from_declarations import BINDING_KEY
 from retrylint.frameworks.celery.names import FRAMEWORK
 from retrylint.model import Span
 from retrylint.project import ModuleFacts, ProjectIndex

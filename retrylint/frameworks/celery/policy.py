@@ -26,10 +26,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from retrylint.frameworks.celery.config import FROM_CONFIG, App
+from retrylint.frameworks.celery.config import App
 from retrylint.frameworks.celery.countdown import RetryCall, RetryPath
 from retrylint.frameworks.celery.index import Project
-from retrylint.frameworks.celery.names import FRAMEWORK, TASK_OPTIONS
+from retrylint.frameworks.celery.names import FRAMEWORK, FROM_CONFIG, TASK_OPTIONS
 from retrylint.frameworks.celery.options import Option, OptionLayers
 from retrylint.frameworks.common import no_retry_policy
 from retrylint.frameworks.defaults import (

@@ -9,7 +9,10 @@ given to the broker, a broker whose ``middleware=[...]`` leaves ``Retries`` out,
 
 The rooms:
 
+- ``names``: Dramatiq's own names and the keys of shared records;
 - ``facts``: ``extract``, what one file says (actors, actor classes, brokers, middleware, hooks);
+- ``from_declarations``: actor classes a file's declarations alone decide (the outline writes them
+  without the parser);
 - ``retry_when``: what a ``retry_when`` predicate allows;
 - ``brokers``: the project's brokers, their configuration, and the broker of each actor;
 - ``jobs``: ``build_jobs``, each actor's options in precedence order and its ``Job``.
@@ -17,7 +20,14 @@ The rooms:
 
 from __future__ import annotations
 
-from retrylint.frameworks.dramatiq.facts import SUBCLASS_DATA, declared, extract
-from retrylint.frameworks.dramatiq.jobs import build_jobs
+from retrylint.frameworks import exports
 
-__all__ = ["SUBCLASS_DATA", "build_jobs", "declared", "extract"]
+__getattr__ = exports(
+    __name__,
+    {
+        "build_jobs": "jobs",
+        "declared": "from_declarations",
+        "extract": "facts",
+        "SUBCLASS_DATA": "names",
+    },
+)

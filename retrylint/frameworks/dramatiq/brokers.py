@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from retrylint.facts import ConfigFact, JobDef, ObjectFact
-from retrylint.frameworks.dramatiq.facts import BUILT_BY, FRAMEWORK
+from retrylint.frameworks.dramatiq.names import BUILT_BY, FRAMEWORK
 from retrylint.model import UNKNOWN, Marker, Source, Sourced, Span
 from retrylint.project import ModuleFacts, ProjectIndex
 from retrylint.values import CallValue, Located, Ref, Value

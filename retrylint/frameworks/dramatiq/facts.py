@@ -10,54 +10,36 @@ The per-file half of the engine's seam: nothing here reads another file.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import libcst as cst
 
 from retrylint.context import FileContext, FunctionInfo
-from retrylint.declarations import ClassDeclaration, Declarations, class_name_span
 from retrylint.facts import ConfigFact, HookFact, JobDef, ObjectFact
 from retrylint.frameworks import FactSink
 from retrylint.frameworks.common import BodyVisitor, call_shape, decorators, keyword_options
+from retrylint.frameworks.dramatiq.from_declarations import (
+    class_job_def,
+    class_span,
+    literal_name,
+    subclass_strength,
+)
+from retrylint.frameworks.dramatiq.names import (
+    ACTOR_DECORATORS,
+    BUILT_BY,
+    CONFIG_MIDDLEWARE,
+    FRAMEWORK,
+    GET_BROKER,
+    HOOK_METHODS,
+    RETRY,
+    RETRY_RAISES_DATA,
+    SET_BROKER,
+    SUBCLASS_DATA,
+)
 from retrylint.frameworks.dramatiq.retry_when import analyse_retry_when, record_retry_when
 from retrylint.frameworks.loops.observation import missing_statuses
 from retrylint.model import Marker, Span
 from retrylint.values import SELF_MODULE, Located, Ref, exception_names
-
-FRAMEWORK = "dramatiq"
-ACTOR_DECORATORS = frozenset({"dramatiq.actor", "dramatiq.actor.actor"})
-GENERIC_ACTORS = frozenset({"dramatiq.GenericActor", "dramatiq.generic.GenericActor"})
-SET_BROKER = frozenset({"dramatiq.set_broker", "dramatiq.broker.set_broker"})
-GET_BROKER = frozenset({"dramatiq.get_broker", "dramatiq.broker.get_broker"})
-# Middleware classes whose constructor keywords are broker-wide defaults for every actor.
-CONFIG_MIDDLEWARE = {"Retries": "Retries", "TimeLimit": "TimeLimit", "AgeLimit": "AgeLimit"}
-# Middleware methods that see a failed message: a custom one is a failure hook.
-HOOK_METHODS = ("after_process_message", "after_skip_message", "after_nack")
-# Actor options (dramatiq 2.2 actor.py and the default middleware's actor_options).
-ACTOR_OPTIONS = frozenset(
-    {
-        "abstract",
-        "actor_name",
-        "queue_name",
-        "priority",
-        "broker",
-        "max_retries",
-        "min_backoff",
-        "max_backoff",
-        "retry_when",
-        "throws",
-        "time_limit",
-        "max_age",
-        "on_failure",
-        "on_success",
-        "on_retry_exhausted",
-        "notify_shutdown",
-    }
-)
-SUBCLASS_DATA = "dramatiq.subclass"
-BUILT_BY = "()"  # a broker made by a function is named "<function>()"
-RETRY = frozenset({"dramatiq.Retry", "dramatiq.errors.Retry"})
-RETRY_RAISES_DATA = "dramatiq.retry-raises"
 
 
 @dataclass(frozen=True)
@@ -176,7 +158,7 @@ def _extract_actor_classes(ctx: FileContext, sink: FactSink) -> None:
     declarations = ctx.declarations()
     recorded: set[str] = set()
     for info, declared_class in zip(ctx.classes.values(), declarations.classes, strict=True):
-        strength = _subclass_strength(declared_class, recorded, imports_dramatiq)
+        strength = subclass_strength(declared_class, recorded, imports_dramatiq)
         if strength is None:
             continue
         meta = info.inner_classes.get("Meta")
@@ -194,90 +176,14 @@ def _extract_actor_classes(ctx: FileContext, sink: FactSink) -> None:
             if retry_when is not None:
                 record_retry_when(ctx, retry_when, sink)
         strong = strength == "strong"
-        span = None if strong or meta else _class_span(declarations, declared_class)
-        job_def = _class_job_def(
-            declared_class, span or ctx.span(info.node.name), options, abstract
-        )
+        span = None if strong or meta else class_span(declarations, declared_class)
+        job_def = class_job_def(declared_class, span or ctx.span(info.node.name), options, abstract)
         if strong:
             sink.job_defs.append(job_def)
         else:
             sink.data.append((SUBCLASS_DATA, job_def))
         if strong and not abstract:
             _option_hooks(options, sink)
-
-
-def declared(declarations: Declarations) -> list[tuple[str, Any]] | None:
-    """The subclass records of a file that names dramatiq nowhere, from its declarations alone;
-    None when one of its classes needs the tree (a subclass of a class recorded here, an actor
-    option in a ``Meta``, a name the text search misses)."""
-    found: list[tuple[str, Any]] = []
-    recorded: set[str] = set()
-    for declared_class in declarations.classes:
-        strength = _subclass_strength(declared_class, recorded, imports_dramatiq=False)
-        if strength is None:
-            continue
-        span = _class_span(declarations, declared_class)
-        if strength == "strong" or declared_class.meta is not None or span is None:
-            return None
-        found.append((SUBCLASS_DATA, _class_job_def(declared_class, span, (), False)))
-    return found
-
-
-def _subclass_strength(
-    declared_class: ClassDeclaration, recorded: set[str], imports_dramatiq: bool
-) -> str | None:
-    """ "strong": recorded as a JobDef; "weak": a data entry; None: not recorded. Adds the
-    class to ``recorded`` when it is."""
-    bases = declared_class.bases
-    if not bases:
-        return None
-    meta = declared_class.meta
-    direct = any(base in GENERIC_ACTORS for base in bases)
-    local_base = any(base in recorded for base in bases)
-    strong = direct or local_base or imports_dramatiq
-    if not strong:
-        imported = any("." in b and not b.startswith(f"{SELF_MODULE}.") for b in bases)
-        if not (imported or "perform" in declared_class.methods):
-            return None
-        if meta is not None and not ACTOR_OPTIONS.intersection(meta):
-            return None
-    recorded.add(f"{SELF_MODULE}.{declared_class.qualname}")
-    return "strong" if strong else "weak"
-
-
-def _class_job_def(
-    declared_class: ClassDeclaration,
-    span: Span,
-    options: tuple[tuple[str, Located], ...],
-    abstract: bool,
-) -> JobDef:
-    has_perform = "perform" in declared_class.methods
-    return JobDef(
-        function=declared_class.qualname,
-        name=literal_name(options, "actor_name"),
-        kind="actor-class",
-        span=span,
-        framework=FRAMEWORK,
-        options=options,
-        data=(
-            ("bases", declared_class.bases),
-            ("abstract", abstract),
-            ("has_meta", declared_class.meta is not None),
-            ("perform", f"{declared_class.qualname}.perform" if has_perform else None),
-        ),
-    )
-
-
-def _class_span(declarations: Declarations, declared_class: ClassDeclaration) -> Span | None:
-    """The class name's span found in the text (cheap); None when the text search fails."""
-    name = declared_class.name
-    place = class_name_span(declarations, name)
-    return None if place is None else Span(place[0], place[1], place[0], place[1] + len(name))
-
-
-def literal_name(options: tuple[tuple[str, Located], ...], key: str) -> str | None:
-    value = next((located.value for name, located in options if name == key), None)
-    return value if isinstance(value, str) else None
 
 
 def _option_hooks(options: tuple[tuple[str, Located], ...], sink: FactSink) -> None:

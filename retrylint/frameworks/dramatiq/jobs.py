@@ -35,14 +35,16 @@ from retrylint.frameworks.dramatiq.brokers import (
     local_brokers,
 )
 from retrylint.frameworks.dramatiq.facts import (
+    RetryRaise,
+    hook_target,
+)
+from retrylint.frameworks.dramatiq.from_declarations import literal_name
+from retrylint.frameworks.dramatiq.names import (
     ACTOR_DECORATORS,
     FRAMEWORK,
     GENERIC_ACTORS,
     RETRY_RAISES_DATA,
     SUBCLASS_DATA,
-    RetryRaise,
-    hook_target,
-    literal_name,
 )
 from retrylint.frameworks.dramatiq.retry_when import RETRY_WHEN_DATA, RetryWhen
 from retrylint.frameworks.factories import factory_job_defs

@@ -42,11 +42,11 @@ from typing import Any
 import libcst as cst
 
 from retrylint.context import FileContext, FunctionInfo
-from retrylint.declarations import Declarations
 from retrylint.frameworks import FactSink, backoff, retrying, stamina, tenacity
+from retrylint.frameworks.retry_library.from_declarations import DECORATED_KEY, Use, declared
 from retrylint.frameworks.retry_library.jobs import Library
 from retrylint.frameworks.retry_library.options import Option, Options
-from retrylint.model import UNKNOWN, FailureHook, Job, RetryPolicy, Sourced, Span
+from retrylint.model import UNKNOWN, FailureHook, Job, RetryPolicy, Sourced
 from retrylint.project import ModuleFacts, ProjectIndex
 from retrylint.values import CallValue, DictValue, LambdaValue, Located, OpValue, Ref, Value
 
@@ -57,9 +57,6 @@ LIBRARIES: tuple[Library, ...] = (
     retrying.LIBRARY,
 )
 POLICIES_KEY = "retry_library.policies"
-DECORATED_KEY = "retry_library.decorated"
-# Decorators that are never a project's retry policy: not worth recording per function.
-NOT_POLICIES = ("property", "staticmethod", "classmethod", "functools.", "abc.", "typing.")
 _ARITHMETIC = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b}
 
 
@@ -75,18 +72,6 @@ class SharedPolicy:
     hooks: tuple[FailureHook, ...]
     details: tuple[tuple[str, Any], ...]
     variants: tuple[tuple[str, RetryPolicy], ...] = ()  # the policy with one parameter unknown
-
-
-@dataclass(frozen=True)
-class Use:
-    """A function decorated by a name that may be a shared policy of another module."""
-
-    function: str
-    decorator: str  # qualified as written in the using module
-    called: bool
-    passed: tuple[str, ...]  # parameters the use binds: "#0", "#1" ... and keyword names
-    span: Span  # the function's name
-    is_async: bool
 
 
 # -- per file -------------------------------------------------------------------------------------
@@ -261,17 +246,6 @@ def _replace(value: Value, parameter: str, new: Value) -> Value:
         case DictValue():
             return value
     return value
-
-
-def declared(declarations: Declarations) -> list[tuple[str, Any]]:
-    """Functions decorated by a name that may be a shared policy of another module."""
-    uses = tuple(
-        Use(d.function, d.decorator, d.called, d.passed, d.span, d.is_async)
-        for d in declarations.decorated
-        if not d.decorator.startswith(NOT_POLICIES)
-        and not any(d.decorator in library.decorators for library in LIBRARIES)
-    )
-    return [(DECORATED_KEY, uses)] if uses else []
 
 
 # -- per project ----------------------------------------------------------------------------------

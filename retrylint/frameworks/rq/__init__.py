@@ -10,7 +10,8 @@ The adapter's two phases live in separate modules, and the per-file ones never i
 project ones:
 
 - per file: ``facts`` records what each file says, ``wrappers`` the enqueue wrappers it defines
-  and the calls that may go through one; ``records`` holds the keys and records both phases
+  and the calls that may go through one, ``from_declarations`` what its declarations alone decide (the
+  outline writes it without the parser); ``records`` holds the keys and records both phases
   share;
 - project: ``resolve`` decides which receivers are RQ queues, ``sites`` which calls enqueue
   which job with which options, ``policy`` what those options mean, and ``jobs`` makes one
@@ -19,7 +20,8 @@ project ones:
 
 from __future__ import annotations
 
-from retrylint.frameworks.rq.facts import declared, extract
-from retrylint.frameworks.rq.jobs import build_jobs
+from retrylint.frameworks import exports
 
-__all__ = ["build_jobs", "declared", "extract"]
+__getattr__ = exports(
+    __name__, {"build_jobs": "jobs", "declared": "from_declarations", "extract": "facts"}
+)

@@ -9,13 +9,10 @@ exception handlers, and the shape of each ``Retry(...)``.
 
 from __future__ import annotations
 
-from typing import Any
-
 import libcst as cst
 
 from retrylint.collector import walk
 from retrylint.context import FileContext, FunctionInfo
-from retrylint.declarations import Declarations, function_spans
 from retrylint.facts import CallFact, ConfigFact, HookFact, JobDef, ObjectFact
 from retrylint.frameworks import FactSink
 from retrylint.frameworks.common import (
@@ -25,15 +22,13 @@ from retrylint.frameworks.common import (
     keyword_options,
     positional_args,
 )
+from retrylint.frameworks.rq.from_declarations import declared
 from retrylint.frameworks.rq.records import (
     BINDINGS_KEY,
-    CLASSES_KEY,
     DISABLE_DEFAULT_HANDLER,
     DJANGO_ENQUEUE,
     FRAMEWORK,
-    FUNCTIONS_KEY,
     GETTERS_KEY,
-    MODULE_BINDINGS_KEY,
     QUEUE_METHODS,
     QUEUE_SUBCLASSES_KEY,
     RETRY_SHAPES_KEY,
@@ -72,29 +67,6 @@ def extract(ctx: FileContext, sink: FactSink) -> None:
     _record_queues(ctx, sink)
     _record_job_decorators(ctx, sink)
     _record_rq_calls(ctx, sink)
-
-
-def declared(declarations: Declarations) -> list[tuple[str, Any]]:
-    """What RQ's project phase needs of every file: where module functions and methods of
-    module classes are (any may be enqueued from another module, and its job is located at its
-    ``def``); every class's bases and method names (``self.enqueue(f)`` in a class that defines
-    or inherits ``enqueue`` calls that method, not a queue); module-level ``name = Class(...)``
-    (a receiver imported from here is that class's)."""
-    found: list[tuple[str, Any]] = []
-    spans = function_spans(declarations)
-    if spans:
-        found.append((FUNCTIONS_KEY, spans))
-    classes = tuple((c.qualname, c.bases, c.methods) for c in declarations.classes)
-    if classes:
-        found.append((CLASSES_KEY, classes))
-    bindings = tuple(
-        (name, callee)
-        for name, callee in declarations.constant_calls
-        if callee and callee.rsplit(".", 1)[-1][:1].isupper()
-    )
-    if bindings:
-        found.append((MODULE_BINDINGS_KEY, bindings))
-    return found
 
 
 def _record_queue_getters(ctx: FileContext, sink: FactSink, imports_rq: bool) -> None:

@@ -12,6 +12,7 @@ the spans and code of its ``max`` / ``interval`` values) in ``EnqueueSite.retry_
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,3 +87,9 @@ class WrapperDef:
 
 def data(module: ModuleFacts, key: str) -> Any:
     return next((value for name, value in module.facts.data if name == key), None)
+
+
+# Names of functions that may be enqueue helpers (``jobs.enqueue``, ``enqueue_job``,
+# ``run_async``): only calls of these are read as possible wrapper calls, which keeps the
+# per-file phase from resolving positions in files without job code.
+WRAPPER_NAME = re.compile(r"enqueue|queue|job|task|async|background|defer|schedul|submit|dispatch")

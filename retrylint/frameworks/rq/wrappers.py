@@ -13,8 +13,6 @@ possible wrapper calls (the per-file phase must stay cheap).
 
 from __future__ import annotations
 
-import re
-
 import libcst as cst
 
 from retrylint.context import FileContext, FunctionInfo
@@ -27,15 +25,11 @@ from retrylint.frameworks.rq.records import (
     QUEUE_METHODS,
     RQ_ROOTS,
     WRAPPER_CALLS_KEY,
+    WRAPPER_NAME,
     WRAPPERS_KEY,
     WrapperDef,
 )
 from retrylint.values import Located
-
-# Names of functions that may be enqueue helpers (``jobs.enqueue``, ``enqueue_job``,
-# ``run_async``): only calls of these are read as possible wrapper calls, which keeps the
-# per-file phase from resolving positions in files without job code.
-WRAPPER_NAME = re.compile(r"enqueue|queue|job|task|async|background|defer|schedul|submit|dispatch")
 
 
 def record_wrappers(ctx: FileContext, sink: FactSink) -> None:

@@ -7,8 +7,10 @@ without importing one another.
 
 from __future__ import annotations
 
+from retrylint.frameworks.retry_library.from_declarations import TENACITY_DECORATORS
+
 FRAMEWORK = "tenacity"
-DECORATORS = frozenset({"tenacity.retry"})
+DECORATORS = TENACITY_DECORATORS
 RETRYING_CLASSES = frozenset({"Retrying", "AsyncRetrying", "TornadoRetrying"})
 # BaseRetrying.__init__ parameter order (tenacity/__init__.py): retry(*dargs) passes them on.
 POSITIONAL = (
