@@ -379,15 +379,16 @@ def run(
             errors.extend(
                 ("<project>", f"internal error in {part}: {why}") for part, why in failures.failures
             )
+    unfiltered = findings
     findings = _filter(findings, results, config, selected)
     findings.sort(key=Finding.sort_key)
     if cache is not None and run_key is not None and last_key is not None:
-        from retrylint.incremental import LastRun, mentions_of
+        from retrylint.incremental import LastRun, by_path, mentions_of
 
         outcome = (findings, errors, len(results), skipped)
         cache.store_run(run_key, outcome)
         mentions = mentions_of([jobs, project_found, reach.reached_paths()])
-        cache.store_run(last_key, LastRun(digests, outcome, mentions))
+        cache.store_run(last_key, LastRun(digests, outcome, mentions, by_path(unfiltered)))
     return RunResult(findings, jobs, errors, len(results), reach, skipped)
 
 
@@ -405,7 +406,7 @@ def _rechecked(
 
     Files analysed here are stored in the cache, so a full run after a refusal reads them back.
     """
-    from retrylint.incremental import LastRun, unaffected, with_files_replaced
+    from retrylint.incremental import LastRun, redone, with_files_replaced
     from retrylint.module_names import ModuleNamer
 
     last = cache.load_run(last_key, paths)
@@ -414,20 +415,20 @@ def _rechecked(
     changed = last.changed(digests)
     if not changed:
         return None
-    namer = ModuleNamer()
-    for path in changed:
-        module = module_names[path] if path in module_names else namer.name(Path(path))[0]
-        if last.mentions_file(path, module):
-            return None
     before = [cache.load(path, last.digests[path]) for path in changed]
     after = analyse_files(changed, settings, cache=cache, contents=contents, digests=digests)
-    if not all(unaffected(old, new) for old, new in zip(before, after, strict=True)):
-        return None
-    # No job reaches these files (else the output would name them): job-code findings drop.
-    own = [f for result in after for f in result.findings if not f.job_code]
-    kept = _filter(own, after, settings.config, settings.selected)
+    namer = ModuleNamer()
+    unfiltered = dict(last.unfiltered)
+    for path, old, new in zip(changed, before, after, strict=True):
+        module = module_names[path] if path in module_names else namer.name(Path(path))[0]
+        mine = redone(last, path, old, new, last.mentions_file(path, module))
+        if mine is None:
+            return None
+        unfiltered[path] = tuple(mine)
+    mine = [f for path in changed for f in unfiltered[path]]
+    kept = _filter(mine, after, settings.config, settings.selected)
     outcome = with_files_replaced(last.outcome, changed, kept)
-    cache.store_run(last_key, LastRun(digests, outcome, last.mentions))
+    cache.store_run(last_key, LastRun(digests, outcome, last.mentions, unfiltered))
     return outcome
 
 

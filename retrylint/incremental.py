@@ -1,20 +1,26 @@
 """When a few files changed since the last run over the same files, whether the project phase
-can be skipped, and the last run's outcome with those files' findings replaced.
+can be skipped, and the last run's outcome with those files' findings redone.
 
 The project phase (build the index, resolve every job, compute job reach, run the project
 rules) reads every file's facts: on a 5,558-file project it is most of a run where one file
 changed, even with every other file answered from the cache. Yet most edits cannot change its
-output. An edit to a file the last run's project output never mentions (no job, no reached
-function, no project finding, no policy value, no quoted location is in it, and no name it
-defines is quoted), which leaves every
-fact the project reads equal but for positions, changes nothing in that output: positions only
-reach the output of a project rule through a finding or a job, and those would mention the file.
-The changed file's own per-file findings are the only ones to redo; findings that hold only in
-job code are dropped there, as job reach drops them in a file no job reaches.
+output, in one of two ways:
 
-Anything else -- a file added or removed, a changed config or selection, an edit to a job, to a
-reached function or to what a job could resolve to, a file that cannot be read -- runs the
-project phase again. A test compares both paths on edited fixture projects.
+- the file's facts are the same as before, positions included (a comment added at its end, a
+  log message reworded, a suppression comment added): the project phase would read exactly
+  what it read, so every job, every reach and every project finding stands, those in the file
+  included. Its own findings are redone; a job-code finding among them needs job reach to be
+  kept or dropped, so one that changed runs the project phase after all.
+- the file is one the last run's project output never mentions (no job, no reached function,
+  no project finding, no policy value, no quoted location is in it, and no name it defines is
+  quoted), and what the project phase reads of it is equal but for positions: positions only
+  reach the output of a project rule through a finding or a job, and those would mention the
+  file. Its own findings are redone, and those that hold only in job code drop, as job reach
+  drops them in a file no job reaches.
+
+Anything else -- a file added or removed, a changed config or selection, a line moved in a
+job's file, an edit to a reached function or to what a job could resolve to, a file that cannot
+be read -- runs the project phase again. A test compares both paths on edited fixture projects.
 """
 
 from __future__ import annotations
@@ -41,6 +47,9 @@ class LastRun:
     digests: dict[str, bytes]
     outcome: Outcome
     mentions: tuple[str, ...]
+    # Per file, its findings before suppressions and per-file-ignores (after job reach, the
+    # project findings in it included): what an edit of suppression comments filters anew.
+    unfiltered: dict[str, tuple[Finding, ...]]
 
     def changed(self, digests: Mapping[str, bytes]) -> list[str] | None:
         """The files whose bytes differ now, in order; None when the files are not the same."""
@@ -80,11 +89,9 @@ def mentions_of(outputs: Iterable[object]) -> tuple[str, ...]:
 
 def project_view(facts: FileFacts) -> object:
     """What the project phase can read of a file that its output does not mention: the facts
-    without positions and without what only the file's own suppression pass reads."""
-    own = replace(
-        facts, suppressions=(), ignore_file=False, statement_starts=(), import_insert_line=0
-    )
-    return _positionless(own)
+    without positions (an import's insertion line among them) and without what only the file's
+    own suppression pass reads."""
+    return _positionless(replace(_project_input(facts), import_insert_line=0))
 
 
 def _positionless(item: object) -> object:
@@ -110,17 +117,42 @@ def _positionless(item: object) -> object:
     return item
 
 
-def unaffected(before: FileResult | None, after: FileResult) -> bool:
-    """Whether the project phase reads the same of this file before and after its change.
+def redone(
+    last: LastRun, path: str, before: FileResult | None, after: FileResult, mentioned: bool
+) -> list[Finding] | None:
+    """The findings of ``path`` before suppressions, when its change (``before`` -> ``after``)
+    cannot change the project phase's output; else None (the module's docstring says when).
 
     A file with an error or a crashed part falls back to the full run, which orders its errors
     among the others.
     """
     if before is None or before.facts is None or after.facts is None:
-        return False
+        return None
     if before.error or after.error or before.internal_errors or after.internal_errors:
-        return False
-    return project_view(before.facts) == project_view(after.facts)
+        return None
+    if _project_input(before.facts) == _project_input(after.facts):
+        prior = last.unfiltered.get(path, ())
+        if after.findings == before.findings:
+            return list(prior)
+        if any(f.job_code for f in (*before.findings, *after.findings)):
+            return None  # kept or dropped by job reach, which this run does not have
+        own = frozenset(before.findings)
+        return [f for f in prior if f not in own] + list(after.findings)
+    if mentioned or project_view(before.facts) != project_view(after.facts):
+        return None
+    return [f for f in after.findings if not f.job_code]
+
+
+def _project_input(facts: FileFacts) -> FileFacts:
+    """The facts without what only the file's own suppression pass reads."""
+    return replace(facts, suppressions=(), ignore_file=False, statement_starts=())
+
+
+def by_path(findings: Iterable[Finding]) -> dict[str, tuple[Finding, ...]]:
+    grouped: dict[str, list[Finding]] = {}
+    for finding in findings:
+        grouped.setdefault(finding.path, []).append(finding)
+    return {path: tuple(found) for path, found in grouped.items()}
 
 
 def with_files_replaced(outcome: Outcome, paths: Iterable[str], kept: list[Finding]) -> Outcome:

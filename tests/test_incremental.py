@@ -147,6 +147,35 @@ def test_an_edit_no_job_can_see_skips_the_project_phase(
     assert [f.code for f in cached.findings if f.path == "shop/unrelated.py"] == ["RL002"]
 
 
+def test_an_edit_that_keeps_a_job_files_facts_skips_the_project_phase(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A comment added at the end, a suppression of a project finding added then taken back:
+    the job file's facts are the same, so every project finding stands, filtered anew."""
+    root, project = _shop(tmp_path, monkeypatch)
+    files, config, selected, cache = _session(root)
+    run(files, config, selected, cache=cache, findings_only=True)
+    tasks = root / "shop" / "tasks.py"
+    original = tasks.read_text(encoding="utf-8")
+    marked = "@st(bind=True, max_retries=None)  # expect: RL101"
+    assert marked in original
+    edits = (
+        original + "# a comment at the end\n",
+        original.replace(marked, marked + "  # noqa: RL101"),
+        original,
+    )
+    for text in edits:
+        tasks.write_text(text, encoding="utf-8")
+        before = project.count
+        cached = run(files, config, selected, cache=cache, findings_only=True)
+        assert project.count == before  # answered without the project phase
+        assert _outcome(cached) == _outcome(run(files, config, selected))
+        unbounded = [
+            f.line for f in cached.findings if f.path == "shop/tasks.py" and f.code == "RL101"
+        ]
+        assert (29 in unbounded) == (text != edits[1])
+
+
 def test_an_edit_no_job_can_see_is_checked_without_the_parser(tmp_path: Path) -> None:
     """The common edit in a large project, end to end: the file is outlined from ``ast``, the
     outcome comes from the last run, and libcst is never imported."""
@@ -223,7 +252,7 @@ def test_the_last_run_knows_changed_files_and_what_it_mentions() -> None:
     message = "close to 'KEY' (app/settings.py:12)"
     finding = Finding("RL605", "name", "low", message, "app/jobs.py", Span(1, 1, 1, 2))
     mentions = mentions_of([[finding], frozenset({"app/helpers.py"}), ("app.hooks.on_fail",)])
-    last = LastRun({"a.py": b"1", "b.py": b"2"}, ([], [], 2, []), mentions)
+    last = LastRun({"a.py": b"1", "b.py": b"2"}, ([], [], 2, []), mentions, {})
     assert last.changed({"a.py": b"1", "b.py": b"3"}) == ["b.py"]
     assert last.changed({"a.py": b"1", "b.py": b"2"}) == []
     assert last.changed({"a.py": b"1"}) is None  # another list of files: no answer from here
