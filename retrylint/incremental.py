@@ -136,8 +136,8 @@ def redone(
             return list(prior)
         if any(f.job_code for f in (*before.findings, *after.findings)):
             return None  # kept or dropped by job reach, which this run does not have
-        own = frozenset(before.findings)
-        return [f for f in prior if f not in own] + list(after.findings)
+        own = frozenset(before.findings)  # the rest of prior: the project findings in it
+        return list(after.findings) + [f for f in prior if f not in own]
     if mentioned or project_view(before.facts) != project_view(after.facts):
         return None
     return [f for f in after.findings if not f.job_code]
@@ -149,6 +149,7 @@ def _project_input(facts: FileFacts) -> FileFacts:
 
 
 def by_path(findings: Iterable[Finding]) -> dict[str, tuple[Finding, ...]]:
+    """``LastRun.unfiltered`` from a run's findings before suppressions, in their order."""
     grouped: dict[str, list[Finding]] = {}
     for finding in findings:
         grouped.setdefault(finding.path, []).append(finding)
