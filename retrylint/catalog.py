@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
-import yaml
-
 from retrylint.model import FRAMEWORKS
+from retrylint.yaml_files import YAMLError, read_yaml
 
 Severity = Literal["high", "medium", "low"]
 FixClass = Literal["safe", "unsafe", "none"]
@@ -31,9 +30,6 @@ KNOWN_FRAMEWORKS: frozenset[str] = frozenset(FRAMEWORKS)
 _CODE_RE = re.compile(r"^RL\d{3}$")
 _CODE_PREFIX_RE = re.compile(r"^RL\d{0,3}$")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
-
-# Prefer the C loader: the catalog is read on every CLI start, and libyaml is several times faster.
-_YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -213,10 +209,10 @@ _REQUIRED_FIELDS = (
 def _load_entry(path: Path) -> Rule:
     """Parse one YAML file into a Rule, or raise CatalogError naming the file and field."""
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YamlLoader)
+        data = read_yaml(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise CatalogError(path, f"cannot read file: {exc}") from exc
-    except yaml.YAMLError as exc:
+    except YAMLError as exc:
         raise CatalogError(path, f"invalid YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise CatalogError(path, f"expected a mapping, got {type(data).__name__}")

@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
 from retrylint.catalog import rules_dir
+from retrylint.yaml_files import YAMLError, read_yaml
 
 BUILTIN_PACK = "network_calls.yaml"
 Default = Literal["none", "finite"]
@@ -91,8 +90,8 @@ def _load(paths: tuple[Path, ...]) -> NetworkCalls:
 def read_pack(path: Path) -> NetworkCalls:
     """One pack, validated; ``PackError`` names what is wrong."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
+        data = read_yaml(path)
+    except (OSError, YAMLError) as error:
         raise PackError(f"cannot be read: {error}") from error
     if data is None:
         data = {}

@@ -14,9 +14,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from retrylint.catalog import rules_dir
+from retrylint.yaml_files import YAMLError, read_yaml
 
 CATALOGUE = "permanent_errors.yaml"
 _SECTIONS = ("errors", "suffixes", "http-status", "name-words")
@@ -82,8 +81,8 @@ def permanent_errors(extra: tuple[Path, ...] = ()) -> PermanentErrors:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        data = read_yaml(path)
+    except (OSError, UnicodeDecodeError, YAMLError) as error:
         raise PackError(f"{path}: cannot read the permanent-error pack: {error}") from None
     data = data or {}
     if not isinstance(data, dict):

@@ -28,15 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
-import yaml
-
 from retrylint.catalog import rules_dir
+from retrylint.yaml_files import YAMLError, read_yaml
 
 EffectClass = Literal["payment", "message", "http", "db", "queue"]
 FixKind = Literal["keyword", "option"]
 BUNDLED = "side_effects.yaml"
 
-_YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _PATTERN = re.compile(r"^[A-Za-z0-9_.*{},]+$")
 
@@ -200,10 +198,10 @@ _VERB_KEYS = ("position", "keyword", "methods", "writes")
 
 def _read_pack(path: Path, bundled: bool) -> _Pack:
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YamlLoader)
+        data = read_yaml(path)
     except (OSError, UnicodeDecodeError) as error:
         raise SideEffectPackError(path, "", f"cannot read: {error}") from None
-    except yaml.YAMLError as error:
+    except YAMLError as error:
         raise SideEffectPackError(path, "", f"invalid YAML: {error}") from None
     reader = _Reader(path)
     if data is None or (isinstance(data, list) and not bundled):

@@ -14,13 +14,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from retrylint.catalog import rules_dir
 from retrylint.secrets.names import CATEGORIES, Category, NameMatcher, Vocabulary, words_of
+from retrylint.yaml_files import YAMLError, read_yaml
 
 BUNDLED = "secret_names.yaml"
-_YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # key -> the sub-keys it may hold (None: a list at the top level)
 _SHAPE: dict[str, tuple[str, ...] | None] = {
     "secret": ("words", "sequences", "endings", "last"),
@@ -44,10 +42,10 @@ def validate_pack(path: Path) -> dict[str, Any]:
     """The pack's data, checked: known keys, lists of strings, words that are one word,
     sequences of several words, regular expressions that compile."""
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YamlLoader)
+        data = read_yaml(path)
     except (OSError, UnicodeDecodeError) as error:
         raise PackError(path, None, f"cannot read the pack: {error}") from error
-    except yaml.YAMLError as error:
+    except YAMLError as error:
         raise PackError(path, None, f"invalid YAML: {error}") from error
     if data is None:
         return {}
