@@ -3,8 +3,9 @@
 Machines here are small and shared, so single numbers drift: every round runs each command once,
 in turn, and the report gives each command's median and its ratio to ruff's median from the same
 rounds. retrylint runs four ways: cold (no cache), cold without the prefilter (every file through
-libcst), warm (cache filled, nothing changed) and one file changed (cache filled, one file's
-bytes differ from the last run). ruff runs without and
+libcst), warm (cache filled, nothing changed), one file changed (cache filled, a comment added
+at the end of a file of median size) and one job module changed (a comment on top of a
+``tasks.py``, which moves its jobs and runs the project phase again). ruff runs without and
 with its cache. The folders are copied to a temporary folder first, so caches and the changed
 file never touch the originals.
 
@@ -85,14 +86,31 @@ def find(name: str, peers: str | None) -> str | None:
 
 
 def one_file_changer(files: list[Path]) -> Callable[[], None]:
-    """Before each run, give a file of median size a comment it never had: a content change no
-    stored outcome knows, to a typical file (the largest is often a data table)."""
+    """Before each run, give a file of median size a comment it never had at its end: a content
+    change no stored outcome knows, to a typical file (the largest is often a data table)."""
     target = sorted(files, key=lambda f: (f.stat().st_size, str(f)))[len(files) // 2]
+    return _changer(target, lambda original, comment: original + b"\n" + comment)
+
+
+def job_module_changer(files: list[Path]) -> Callable[[], None] | None:
+    """Before each run, move every line of a job module (a ``tasks.py`` of median size) down by
+    a comment on top: the edit the cache helps least, since the module's jobs moved and the
+    project phase runs again. None when the folders hold no such module."""
+    modules = sorted(
+        (f for f in files if f.name == "tasks.py"), key=lambda f: (f.stat().st_size, str(f))
+    )
+    if not modules:
+        return None
+    return _changer(modules[len(modules) // 2], lambda original, comment: comment + original)
+
+
+def _changer(target: Path, edit: Callable[[bytes, bytes], bytes]) -> Callable[[], None]:
     original = target.read_bytes()
     edits = iter(range(1, 1_000_000))
 
     def change() -> None:
-        target.write_bytes(original + f"\n# benchmark edit {next(edits)} {time.time()}\n".encode())
+        comment = f"# benchmark edit {next(edits)} {time.time()}\n".encode()
+        target.write_bytes(edit(original, comment))
 
     return change
 
@@ -126,6 +144,16 @@ def tools(work: Path, paths: list[str], peers: str | None, skip: set[str]) -> li
             fill=True,
         ),
     ]
+    moved = job_module_changer(files)
+    if moved is not None:
+        found.append(
+            Tool(
+                "retrylint (one job module changed, lines moved)",
+                [*check, "--cache-dir", cache, *paths],
+                before=moved,
+                fill=True,
+            )
+        )
     peer_commands = {
         "semgrep": ["scan", "--quiet", "--metrics=off", "--config", str(rule), *paths],
         "bandit": ["-q", "-r", *paths],
