@@ -98,7 +98,7 @@ def open_session(
     note_planned_rules(catalog, [*select, *extend_select])
     file_paths = [p for p in paths if p != "-"]
     discovery = discover([Path(p) for p in file_paths], config) if file_paths else None
-    files = [str(p) for p in discovery.files] if discovery else []
+    files = list(discovery.paths) if discovery else []
     errors = [(str(p), m) for p, m in discovery.errors] if discovery else []
     out_of_scope = discovery.out_of_scope if discovery else 0
     from retrylint.reporters import mask_secrets_named_in

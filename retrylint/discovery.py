@@ -35,11 +35,19 @@ _FileKey = tuple[int, int]  # (st_dev, st_ino): one real file or folder, however
 
 @dataclass(frozen=True)
 class Discovery:
-    """The files to check, sorted, and the paths that could not be used (with the reason)."""
+    """The files to check, sorted, and the paths that could not be used (with the reason).
 
-    files: tuple[Path, ...]
+    ``paths`` are strings as ``str(Path)`` writes them: a walk over thousands of files builds
+    no ``Path`` per file (that was a fifth of a fully cached run).
+    """
+
+    paths: tuple[str, ...]
     errors: tuple[tuple[Path, str], ...]
     out_of_scope: int = 0  # non-production files the walk skipped
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        return tuple(map(Path, self.paths))
 
 
 def discover(paths: Sequence[Path], config: Config) -> Discovery:
@@ -118,7 +126,7 @@ def _union(spec: pathspec.GitIgnoreSpec) -> re.Pattern[str] | None:
 
 @dataclass(frozen=True)
 class _Folder:
-    path: Path
+    path: str  # as str(Path) writes it
     rel: str  # posix path relative to the walk's top folder; "" for the top itself
     gitignores: tuple[_Layer, ...]  # outermost first; the innermost that matches decides
     scope: _Layer | None = None  # non-production paths, when the walk skips them
@@ -137,9 +145,9 @@ class _Walker:
             else None
         )
         self._out_of_scope = 0
-        self._gitignore_cache: dict[Path, _Patterns | None] = {}
+        self._gitignore_cache: dict[str, _Patterns | None] = {}
         self._visited: set[_FileKey] = set()
-        self._files: list[tuple[Path, _FileKey]] = []
+        self._files: list[tuple[str, _FileKey]] = []
         self._errors: list[tuple[Path, str]] = []
 
     def add(self, path: Path) -> None:
@@ -149,17 +157,16 @@ class _Walker:
             self._errors.append((path, exc.strerror or str(exc)))
             return
         if S_ISREG(mode):
-            self._files.append((path, (stat.st_dev, stat.st_ino)))
+            self._files.append((str(path), (stat.st_dev, stat.st_ino)))
         elif S_ISDIR(mode):
             self._walk(path)
         else:
             self._errors.append((path, "not a regular file or folder"))
 
     def result(self) -> Discovery:
-        files: list[Path] = []
+        files: list[str] = []
         seen: set[_FileKey] = set()
-        # By parts, as Path orders on posix, without Path's slow comparison.
-        for path, key in sorted(self._files, key=lambda item: (item[0].parts, item[1])):
+        for path, key in sorted(self._files, key=lambda item: (_parts(item[0]), item[1])):
             if key not in seen:
                 seen.add(key)
                 files.append(path)
@@ -168,7 +175,7 @@ class _Walker:
     def _walk(self, top: Path) -> None:
         exclude, gitignores = self._layers_for(top)
         scope = self._scope_for(top)
-        pending = [_Folder(top, "", gitignores, scope)]
+        pending = [_Folder(str(top), "", gitignores, scope)]
         # Symlinked folders wait until the real tree is done, so a folder reached both ways is
         # reported under its real path; `_visited` stops loops and repeats.
         symlinked: list[_Folder] = []
@@ -180,14 +187,14 @@ class _Walker:
     def _scan(self, folder: _Folder, exclude: _Layer) -> list[tuple[_Folder, bool]]:
         """Record *folder*'s ``.py`` files; return its subfolders to walk (and if symlinked)."""
         try:
-            stat = folder.path.stat()
+            stat = os.stat(folder.path)
             if (stat.st_dev, stat.st_ino) in self._visited:
                 return []
             self._visited.add((stat.st_dev, stat.st_ino))
             with os.scandir(folder.path) as scan:
                 entries = sorted(scan, key=lambda entry: entry.name)
         except OSError as exc:
-            self._errors.append((folder.path, exc.strerror or str(exc)))
+            self._errors.append((Path(folder.path), exc.strerror or str(exc)))
             return []
         subfolders: list[tuple[_Folder, bool]] = []
         gitignores = folder.gitignores
@@ -197,17 +204,17 @@ class _Walker:
                 gitignores = (*gitignores, _Layer(spec, strip=_as_prefix(folder.rel)))
         scope = folder.scope
         if scope is not None and _is_alembic_environment(entries):
-            self._out_of_scope += _count_python(folder.path)
+            self._out_of_scope += _count_python(Path(folder.path))
             return []
         for entry in entries:
             rel = f"{folder.rel}/{entry.name}" if folder.rel else entry.name
-            path = Path(folder.path, entry.name)
+            path = _join(folder.path, entry.name)
             try:
                 if entry.is_dir():
                     if _ignored(f"{rel}/", exclude, gitignores):
                         continue
                     if scope is not None and scope.decides(f"{rel}/"):
-                        self._out_of_scope += _count_python(path)
+                        self._out_of_scope += _count_python(Path(path))
                         continue
                     child = _Folder(path, rel, gitignores, scope)
                     subfolders.append((child, entry.is_symlink()))
@@ -223,7 +230,7 @@ class _Walker:
                     stat = entry.stat()
                     self._files.append((path, (stat.st_dev, stat.st_ino)))
             except OSError as exc:
-                self._errors.append((path, exc.strerror or str(exc)))
+                self._errors.append((Path(path), exc.strerror or str(exc)))
         return subfolders
 
     def _layers_for(self, top: Path) -> tuple[_Layer, tuple[_Layer, ...]]:
@@ -281,24 +288,39 @@ class _Walker:
                 layers.append(_Layer(spec, add=_as_prefix(_relative(real_top, folder))))
         return tuple(layers)
 
-    def _gitignore(self, folder: Path, name: str = ".gitignore") -> _Patterns | None:
-        file = folder / name
+    def _gitignore(self, folder: str | Path, name: str = ".gitignore") -> _Patterns | None:
+        file = os.path.join(folder, name)
         if file not in self._gitignore_cache:
             self._gitignore_cache[file] = self._read_gitignore(file)
         return self._gitignore_cache[file]
 
-    def _read_gitignore(self, file: Path) -> _Patterns | None:
+    def _read_gitignore(self, file: str) -> _Patterns | None:
         try:
-            lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
+            with open(file, encoding="utf-8", errors="replace") as handle:
+                lines = handle.read().splitlines()
         except (FileNotFoundError, NotADirectoryError):  # none here, or `.git` is a worktree file
             return None
         except OSError as exc:
-            self._errors.append((file, exc.strerror or str(exc)))
+            self._errors.append((Path(file), exc.strerror or str(exc)))
             return None
         try:
             return _Patterns.of(lines)
         except Exception:  # pathspec's own error types; git skips malformed lines, so do we
             return _Patterns.of(line for line in lines if _valid(line))
+
+
+def _join(folder: str, name: str) -> str:
+    """``str(Path(folder, name))`` for a folder written as ``str(Path)`` writes it."""
+    return name if folder == "." else os.path.join(folder, name)
+
+
+def _parts(path: str) -> tuple[str, ...]:
+    """``Path(path).parts`` for a path written as ``str(Path)`` writes it: the order files are
+    listed in, as ``Path`` orders them on posix."""
+    parts = path.split(os.sep)
+    if not parts[0]:
+        parts[0] = os.sep  # an absolute path's root
+    return tuple(parts)
 
 
 def _ignored(rel: str, exclude: _Layer, gitignores: tuple[_Layer, ...]) -> bool:
