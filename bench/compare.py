@@ -89,28 +89,33 @@ def one_file_changer(files: list[Path]) -> Callable[[], None]:
     """Before each run, give a file of median size a comment it never had at its end: a content
     change no stored outcome knows, to a typical file (the largest is often a data table)."""
     target = sorted(files, key=lambda f: (f.stat().st_size, str(f)))[len(files) // 2]
-    return _changer(target, lambda original, comment: original + b"\n" + comment)
+    return _changer(target, lambda original, number: original + b"\n" + _comment(number))
 
 
 def job_module_changer(files: list[Path]) -> Callable[[], None] | None:
-    """Before each run, move every line of a job module (a ``tasks.py`` of median size) down by
-    a comment on top: the edit the cache helps least, since the module's jobs moved and the
-    project phase runs again. None when the folders hold no such module."""
+    """Before each run, move every line of a job module (a ``tasks.py`` of median size) down:
+    the n-th edit puts n comments on top, so each run sees the module's jobs on other lines
+    than the run before, the edit the cache helps least (the project phase runs again). None
+    when the folders hold no such module."""
     modules = sorted(
         (f for f in files if f.name == "tasks.py"), key=lambda f: (f.stat().st_size, str(f))
     )
     if not modules:
         return None
-    return _changer(modules[len(modules) // 2], lambda original, comment: comment + original)
+    target = modules[len(modules) // 2]
+    return _changer(target, lambda original, number: _comment(number) * number + original)
 
 
-def _changer(target: Path, edit: Callable[[bytes, bytes], bytes]) -> Callable[[], None]:
+def _comment(number: int) -> bytes:
+    return f"# benchmark edit {number} {time.time()}\n".encode()
+
+
+def _changer(target: Path, edit: Callable[[bytes, int], bytes]) -> Callable[[], None]:
     original = target.read_bytes()
     edits = iter(range(1, 1_000_000))
 
     def change() -> None:
-        comment = f"# benchmark edit {next(edits)} {time.time()}\n".encode()
-        target.write_bytes(edit(original, comment))
+        target.write_bytes(edit(original, next(edits)))
 
     return change
 
