@@ -52,7 +52,7 @@ from retrylint.frameworks.names import (
     JOB_METHODS,
 )
 from retrylint.frameworks.rq.records import WRAPPER_NAME
-from retrylint.secrets.names import (
+from retrylint.secrets.leak_names import (
     CONTEXT_FUNCTIONS,
     CONTEXT_METHODS,
     EXCEPTION_SUFFIXES,

@@ -13,6 +13,11 @@ An adapter that adds to other adapters' jobs rather than finding its own (an err
 failure hooks) provides ``finish_jobs(project, jobs) -> list[Job]`` instead of ``build_jobs``;
 it runs once every job is built.
 
+An adapter whose per-file records can be read from a file's declarations alone (module
+functions, classes, decorated functions: no tree) provides ``declared(declarations)`` too, in a
+module that does not import libcst, listed in ``DECLARED``: the outline writes those records
+for files the prefilter keeps from the parser.
+
 Adding a framework is adding one module to ``ADAPTERS``; every rule then applies to it.
 """
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from retrylint.context import ClassInfo, FileContext, FunctionInfo
-from retrylint.secrets.names import EXCEPTION_SUFFIXES
+from retrylint.secrets.leak_names import EXCEPTION_SUFFIXES
 from retrylint.secrets.values import ValueReader, leaves
 
 # Attributes an exception's text is commonly built from.

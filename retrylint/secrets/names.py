@@ -192,15 +192,3 @@ class NameMatcher:
         if span.start > 0 and words[span.start - 1] in self.vocabulary.before:
             return True
         return any(word in self.vocabulary.after for word in words[span.end :])
-
-
-# Last parts of a class name that make it an exception.
-EXCEPTION_SUFFIXES = ("Error", "Exception", "Warning")
-# Logging calls, and structlog / loguru context binding.
-LOG_METHODS = frozenset(
-    {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log",
-     "msg", "success", "trace"}
-)  # fmt: skip
-# structlog / loguru context: every later line of that logger carries these values.
-CONTEXT_METHODS = frozenset({"bind", "new", "contextualize"})
-CONTEXT_FUNCTIONS = frozenset({"structlog.contextvars.bind_contextvars"})

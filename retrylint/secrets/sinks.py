@@ -19,7 +19,8 @@ from typing import Literal
 import libcst as cst
 
 from retrylint.context import FileContext, FunctionInfo
-from retrylint.secrets.names import CONTEXT_FUNCTIONS, CONTEXT_METHODS, LOG_METHODS, words_of
+from retrylint.secrets.leak_names import CONTEXT_FUNCTIONS, CONTEXT_METHODS, LOG_METHODS
+from retrylint.secrets.names import words_of
 from retrylint.secrets.values import brace_labels, percent_labels
 
 LOGGER_FACTORIES = frozenset(

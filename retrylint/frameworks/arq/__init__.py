@@ -29,6 +29,5 @@ __getattr__ = exports(
         "declared": "from_declarations",
         "extract": "facts",
         "COROUTINE_DATA": "records",
-        "RetrySignal": "records",
     },
 )

@@ -23,11 +23,5 @@ from __future__ import annotations
 from retrylint.frameworks import exports
 
 __getattr__ = exports(
-    __name__,
-    {
-        "build_jobs": "jobs",
-        "declared": "from_declarations",
-        "extract": "per_file",
-        "RetryCall": "countdown",
-    },
+    __name__, {"build_jobs": "jobs", "declared": "from_declarations", "extract": "per_file"}
 )
