@@ -387,8 +387,10 @@ def run(
 
         outcome = (findings, errors, len(results), skipped)
         cache.store_run(run_key, outcome)
-        mentions = mentions_of([jobs, project_found, reach.reached_paths()])
-        cache.store_run(last_key, LastRun(digests, outcome, mentions, by_path(unfiltered)))
+        reached_paths = reach.reached_paths()
+        mentions = mentions_of([jobs, project_found, reached_paths])
+        last = LastRun(digests, outcome, mentions, by_path(unfiltered), reached_paths)
+        cache.store_run(last_key, last)
     return RunResult(findings, jobs, errors, len(results), reach, skipped)
 
 
@@ -417,6 +419,9 @@ def _rechecked(
         return None
     before = [cache.load(path, last.digests[path]) for path in changed]
     after = analyse_files(changed, settings, cache=cache, contents=contents, digests=digests)
+    again = [r.path for r in after if r.outlined and r.path in last.reached]
+    if again:  # job code is judged in full, as the full run judges it
+        after = _analysed_in_full(after, again, settings, None, None, cache)
     namer = ModuleNamer()
     unfiltered = dict(last.unfiltered)
     for path, old, new in zip(changed, before, after, strict=True):
@@ -428,7 +433,9 @@ def _rechecked(
     mine = [f for path in changed for f in unfiltered[path]]
     kept = _filter(mine, after, settings.config, settings.selected)
     outcome = with_files_replaced(last.outcome, changed, kept)
-    cache.store_run(last_key, LastRun(digests, outcome, last.mentions, unfiltered))
+    cache.store_run(
+        last_key, replace(last, digests=digests, outcome=outcome, unfiltered=unfiltered)
+    )
     return outcome
 
 

@@ -50,6 +50,9 @@ class LastRun:
     # Per file, its findings before suppressions and per-file-ignores (after job reach, the
     # project findings in it included): what an edit of suppression comments filters anew.
     unfiltered: dict[str, tuple[Finding, ...]]
+    # Files holding code some job reaches: analysed in full even when the prefilter would
+    # outline them, as the full run does.
+    reached: frozenset[str]
 
     def changed(self, digests: Mapping[str, bytes]) -> list[str] | None:
         """The files whose bytes differ now, in order; None when the files are not the same."""

@@ -176,6 +176,37 @@ def test_an_edit_that_keeps_a_job_files_facts_skips_the_project_phase(
         assert (29 in unbounded) == (text != edits[1])
 
 
+def test_a_reached_helper_is_judged_in_full_when_its_facts_stay(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A helper a job calls, outlined by the prefilter (nothing in it names a framework), gains
+    a bare ``except:`` without a fact changing: the full run judges reached code in full, so
+    must the short path."""
+    root, project = _shop(tmp_path, monkeypatch)
+    helpers = root / "shop" / "helpers.py"
+    helpers.write_text("def parse(value):\n    return int(value)\n", encoding="utf-8")
+    tasks = root / "shop" / "tasks.py"
+    text = tasks.read_text(encoding="utf-8")
+    text = text.replace(
+        "from .celery import worker\n", "from .celery import worker\nfrom .helpers import parse\n"
+    )
+    text = text.replace("def purge_carts():\n", "def purge_carts():\n    parse('1')\n")
+    tasks.write_text(text, encoding="utf-8")
+    files, config, selected, cache = _session(root)
+    run(files, config, selected, cache=cache, findings_only=True)
+    bare = "    try:\n        return int(value)\n    except:\n        pass\n"
+    helpers.write_text(
+        helpers.read_text(encoding="utf-8").replace("    return int(value)\n", bare),
+        encoding="utf-8",
+    )
+    before = project.count
+    cached = run(files, config, selected, cache=cache, findings_only=True)
+    assert project.count == before + 1  # a job-code finding changed: reach decides it
+    uncached = run(files, config, selected)
+    assert [f.code for f in uncached.findings if f.path == "shop/helpers.py"] == ["RL301"]
+    assert _outcome(cached) == _outcome(uncached)
+
+
 def test_an_edit_no_job_can_see_is_checked_without_the_parser(tmp_path: Path) -> None:
     """The common edit in a large project, end to end: the file is outlined from ``ast``, the
     outcome comes from the last run, and libcst is never imported."""
@@ -252,7 +283,7 @@ def test_the_last_run_knows_changed_files_and_what_it_mentions() -> None:
     message = "close to 'KEY' (app/settings.py:12)"
     finding = Finding("RL605", "name", "low", message, "app/jobs.py", Span(1, 1, 1, 2))
     mentions = mentions_of([[finding], frozenset({"app/helpers.py"}), ("app.hooks.on_fail",)])
-    last = LastRun({"a.py": b"1", "b.py": b"2"}, ([], [], 2, []), mentions, {})
+    last = LastRun({"a.py": b"1", "b.py": b"2"}, ([], [], 2, []), mentions, {}, frozenset())
     assert last.changed({"a.py": b"1", "b.py": b"3"}) == ["b.py"]
     assert last.changed({"a.py": b"1", "b.py": b"2"}) == []
     assert last.changed({"a.py": b"1"}) is None  # another list of files: no answer from here
