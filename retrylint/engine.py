@@ -15,7 +15,6 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from retrylint.config import Config
@@ -240,15 +239,12 @@ def build_project(
     from retrylint.module_names import ModuleNamer
     from retrylint.project import ModuleFacts, ProjectIndex
 
-    namer = ModuleNamer()
+    namer = ModuleNamer(module_names)
     modules = []
     for result in results:
         if result.facts is None:
             continue
-        if module_names and result.path in module_names:
-            name, is_package = module_names[result.path], result.path.endswith("__init__.py")
-        else:
-            name, is_package = namer.name(Path(result.path))
+        name, is_package = namer.name(result.path)
         modules.append(ModuleFacts(name, result.path, is_package, result.facts))
     index = ProjectIndex(modules)
     jobs: list[Job] = []
@@ -329,16 +325,16 @@ def run(
     if cache is not None and len(digests) == len(paths):
         run_key = _run_key(cache, settings, paths, digests, module_names)
         last_key = _run_key(cache, settings, paths, None, module_names)
-        if findings_only and (outcome := cache.load_run(run_key, paths)) is not None:
-            kept, file_errors, files, skipped_files = outcome
-            return RunResult(kept, [], file_errors, files, None, skipped_files)
         if findings_only:
-            rechecked = _rechecked(
-                cache, settings, paths, digests, contents, last_key, module_names or {}
-            )
-            if rechecked is not None:
-                cache.store_run(run_key, rechecked)
-                kept, file_errors, files, skipped_files = rechecked
+            outcome = cache.load_run(run_key, paths)
+            if outcome is None:
+                outcome = _rechecked(
+                    cache, settings, paths, digests, contents, last_key, module_names
+                )
+                if outcome is not None:
+                    cache.store_run(run_key, outcome)
+            if outcome is not None:
+                kept, file_errors, files, skipped_files = outcome
                 return RunResult(kept, [], file_errors, files, None, skipped_files)
     from retrylint.checks import Project, rule_module
     from retrylint.findings import keep_job_code, merge_places
@@ -351,10 +347,9 @@ def run(
     project_errors: list[tuple[str, str]] = []
     index, jobs = build_project(results, module_names, project_errors)
     reach = JobReach(index, jobs, config.job_reach_depth)
-    reached_paths = reach.reached_paths()
-    reached = [r.path for r in results if r.outlined and r.path in reached_paths]
-    if reached:  # job code is judged in full: analyse those files again, and the project
-        results = _analysed_in_full(results, reached, settings, overlay, stdin, cache)
+    judged = _reached_in_full(results, reach.reached_paths(), settings, overlay, stdin, cache)
+    if judged is not results:  # analysed again: the project too
+        results = judged
         project_errors = []
         index, jobs = build_project(results, module_names, project_errors)
         reach = JobReach(index, jobs, config.job_reach_depth)
@@ -401,7 +396,7 @@ def _rechecked(
     digests: dict[str, bytes],
     contents: dict[str, bytes],
     last_key: str,
-    module_names: dict[str, str],
+    module_names: dict[str, str] | None,
 ) -> Outcome | None:
     """The last run's outcome with the changed files' findings redone, when no change can
     alter the project phase's output (``incremental``); else None, and the caller runs it all.
@@ -419,14 +414,11 @@ def _rechecked(
         return None
     before = [cache.load(path, last.digests[path]) for path in changed]
     after = analyse_files(changed, settings, cache=cache, contents=contents, digests=digests)
-    again = [r.path for r in after if r.outlined and r.path in last.reached]
-    if again:  # job code is judged in full, as the full run judges it
-        after = _analysed_in_full(after, again, settings, None, None, cache)
-    namer = ModuleNamer()
+    after = _reached_in_full(after, last.reached, settings, None, None, cache)
+    namer = ModuleNamer(module_names)
     unfiltered = dict(last.unfiltered)
     for path, old, new in zip(changed, before, after, strict=True):
-        module = module_names[path] if path in module_names else namer.name(Path(path))[0]
-        mine = redone(last, path, old, new, last.mentions_file(path, module))
+        mine = redone(last, path, old, new, last.mentions_file(path, namer.name(path)[0]))
         if mine is None:
             return None
         unfiltered[path] = tuple(mine)
@@ -439,16 +431,20 @@ def _rechecked(
     return outcome
 
 
-def _analysed_in_full(
+def _reached_in_full(
     results: list[FileResult],
-    paths: list[str],
+    reached: frozenset[str],
     settings: AnalysisSettings,
     overlay: dict[str, bytes] | None,
     stdin: tuple[str, bytes] | None,
     cache: ResultCache | None,
 ) -> list[FileResult]:
-    """``results`` with the outlined files in ``paths`` analysed in full (their facts do not
-    change: the outline holds exactly the project facts; their findings and scans are added)."""
+    """``results`` with the outlined files some job reaches analysed in full: job code is judged
+    in full. Their facts do not change (the outline holds exactly the project facts); their
+    findings and scans are added. ``results`` itself when no such file was outlined."""
+    paths = [r.path for r in results if r.outlined and r.path in reached]
+    if not paths:
+        return results
     given = dict(overlay or {})
     if stdin is not None:
         given[stdin[0]] = stdin[1]

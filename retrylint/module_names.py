@@ -6,6 +6,8 @@ incremental check asks the same of a changed file without building the index.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from retrylint.realpaths import RealPaths
@@ -23,13 +25,21 @@ def module_name_for(path: Path) -> tuple[str, bool]:
 
 
 class ModuleNamer:
-    """``module_name_for`` over many files: each folder is resolved and climbed once."""
+    """``module_name_for`` over many files: each folder is resolved and climbed once.
 
-    def __init__(self) -> None:
+    ``given`` maps paths (as the run names them) to the module names a caller decided (the
+    fixer's rounds over copies); those win over the layout.
+    """
+
+    def __init__(self, given: Mapping[str, str] | None = None) -> None:
+        self._given = given or {}
         self._real = RealPaths()
         self._packages: dict[Path, tuple[str, ...]] = {}
 
-    def name(self, path: Path) -> tuple[str, bool]:
+    def name(self, path: str | Path) -> tuple[str, bool]:
+        if (given := self._given.get(os.fspath(path))) is not None:
+            return given, os.fspath(path).endswith("__init__.py")
+        path = Path(path)
         absolute = self._real.resolve(path) if path.exists() else path.absolute()
         is_package = absolute.name == "__init__.py"
         parts = [*self._package_parts(absolute.parent), absolute.stem]
