@@ -10,10 +10,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -119,11 +121,12 @@ def analyse_files(
     digests = digests or {}
     done: dict[str, FileResult] = {}
     if cache is not None:
-        for path in paths:
-            if path not in overlay and path in digests:
-                hit = cache.load(path, digests[path])
-                if hit is not None:
-                    done[path] = hit
+        with _long_lived():
+            for path in paths:
+                if path not in overlay and path in digests:
+                    hit = cache.load(path, digests[path])
+                    if hit is not None:
+                        done[path] = hit
     todo: list[_Item] = [
         (p, settings, overlay[p], None) if p in overlay else (p, settings, contents.get(p), cache)
         for p in paths
@@ -317,6 +320,62 @@ def run(
     without fixes): a run over exactly the files and bytes of a stored run then answers with that
     run's outcome, with no jobs and no reach, and without importing the parser.
     """
+    try:
+        return _run(
+            paths,
+            config,
+            selected,
+            stdin=stdin,
+            module_names=module_names,
+            overlay=overlay,
+            verbose=verbose,
+            progress=progress,
+            cache=cache,
+            findings_only=findings_only,
+            prefilter=prefilter,
+        )
+    finally:
+        gc.unfreeze()  # what the run kept is the collector's again once the caller drops it
+
+
+@contextlib.contextmanager
+def _long_lived() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a block builds objects that live until the
+    run ends, and exempt them from its later passes (``gc.freeze``).
+
+    Reading 5,559 files' facts from the cache, building the index, the jobs and their reach keep
+    millions of small objects alive at once and free almost none: each pass of the collector
+    walked all of them again to find nothing, and after a mere pause the first young pass walked
+    them all once more. That was about a fifth of a run whose project phase ran over cached
+    facts. Parsing keeps the collector on (libcst leaves cycles behind: 8 MB of source analysed
+    with it off held 970 MiB instead of 144). ``run`` hands the frozen objects back to the
+    collector when it returns, so a process running many checks frees what each one left.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
+def _run(
+    paths: Sequence[str],
+    config: Config,
+    selected: frozenset[str],
+    *,
+    stdin: tuple[str, bytes] | None,
+    module_names: dict[str, str] | None,
+    overlay: dict[str, bytes] | None,
+    verbose: bool,
+    progress: Progress | None,
+    cache: ResultCache | None,
+    findings_only: bool,
+    prefilter: bool,
+) -> RunResult:
     settings = AnalysisSettings(config, selected, verbose, prefilter)
     if stdin is not None or overlay:
         cache = None
@@ -345,14 +404,17 @@ def run(
     if stdin is not None:
         results.append(_analyse_guarded(stdin[0], stdin[1], settings))
     project_errors: list[tuple[str, str]] = []
-    index, jobs = build_project(results, module_names, project_errors)
-    reach = JobReach(index, jobs, config.job_reach_depth)
-    judged = _reached_in_full(results, reach.reached_paths(), settings, overlay, stdin, cache)
+    with _long_lived():
+        index, jobs = build_project(results, module_names, project_errors)
+        reach = JobReach(index, jobs, config.job_reach_depth)
+        reached = reach.reached_paths()
+    judged = _reached_in_full(results, reached, settings, overlay, stdin, cache)
     if judged is not results:  # analysed again: the project too
         results = judged
         project_errors = []
-        index, jobs = build_project(results, module_names, project_errors)
-        reach = JobReach(index, jobs, config.job_reach_depth)
+        with _long_lived():
+            index, jobs = build_project(results, module_names, project_errors)
+            reach = JobReach(index, jobs, config.job_reach_depth)
     errors = [(r.path, r.error) for r in results if r.error and not r.error.startswith("skipped")]
     errors.extend(
         (r.path, f"internal error in {part}: {reason}")

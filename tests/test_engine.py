@@ -229,6 +229,52 @@ def test_analysis_keeps_no_file_alive(tmp_path: Path) -> None:
     assert alive() == before
 
 
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_run_hands_the_collector_back_as_it_found_it(
+    tmp_path: Path, monkeypatch, enabled: bool
+) -> None:
+    """The cyclic collector is paused while a run reads cached facts and builds its project,
+    runs while a file is parsed (libcst leaves cycles), and is the caller's again afterwards with
+    nothing frozen: a process running many checks (the fixer's rounds, a test session) frees
+    what each one kept."""
+    from retrylint.cache import ResultCache
+
+    job = "@shared_task(autoretry_for=(Exception,))\ndef sync(n):\n    return n\n"
+    tasks = write(tmp_path, "shop/tasks.py", "from celery import shared_task\n\n" + job)
+    write(tmp_path, "shop/views.py", "from shop.tasks import sync\n\nsync.delay(1)\n")
+    monkeypatch.chdir(tmp_path)
+    seen: dict[str, list[bool]] = {"parse": [], "project": []}
+    real_parse, real_build = file_phase._parse, engine.build_project
+
+    def parse(text: str):
+        seen["parse"].append(gc.isenabled())
+        return real_parse(text)
+
+    def build(*args, **kwargs):
+        seen["project"].append(gc.isenabled())
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(file_phase, "_parse", parse)
+    monkeypatch.setattr(engine, "build_project", build)
+    cache = ResultCache(tmp_path / "cache", "key")
+    paths = ["shop/tasks.py", "shop/views.py"]
+    config = Config(root=tmp_path, path=None)
+    codes = frozenset(load_catalog().codes())
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        run(paths, config, codes, cache=cache, prefilter=False)
+        tasks.write_text(tasks.read_text(encoding="utf-8") + "\n\n", encoding="utf-8")
+        # the job module's lines are the same; the other file comes from the cache
+        run(paths, config, codes, cache=cache, prefilter=False)
+        assert gc.isenabled() is enabled
+        assert gc.get_freeze_count() == 0
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert seen["parse"] == [enabled] * 3  # both files, then the edited one
+    assert seen["project"] == [False, False]
+
+
 def test_analyse_source_records_suppressions_in_facts(tmp_path: Path) -> None:
     result = analyse_source("m.py", SAMPLE, settings(tmp_path))
     assert result.error is None and result.findings == ()
