@@ -9,10 +9,11 @@ file that could not be checked.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -82,6 +83,34 @@ def _common(function: F) -> F:
 def main() -> None:
     """Find background jobs that fail quietly: unbounded retries, swallowed errors,
     double side effects on retry, and secrets in job payloads."""
+
+
+def console() -> NoReturn:
+    """The console script and ``python -m retrylint``: the CLI, then an exit that frees nothing.
+
+    A check of a large project ends holding millions of objects (every file's facts, the index,
+    the jobs and their reach). Handing each back on the way out took 1.5 s of a 5 s run over
+    5,559 files where one job module had changed. Like mypy's default fast exit, the process
+    ends as soon as its output is flushed: nothing else is pending by then (the pool is joined,
+    the cache's writes are renamed into place, an output file is closed). ``main`` itself, which
+    tests invoke in-process, exits the usual way.
+    """
+    try:
+        main()
+        code: object = 0
+    except SystemExit as done:
+        code = done.code
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):  # sys.exit("message"), as Python itself reports it
+        print(code, file=sys.stderr)
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: Python's own exit says 120
+            code = code or 120
+    os._exit(code)
 
 
 @main.command()

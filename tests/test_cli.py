@@ -201,6 +201,24 @@ def test_exit_zero(project: Path) -> None:
     assert "stale.py:1:8: RL002" in result.stdout
 
 
+def test_the_console_script_flushes_everything_and_keeps_the_exit_code(project: Path) -> None:
+    """``python -m retrylint`` (as the console script) ends without freeing its objects: what it
+    printed must all arrive, and its exit codes must be the command's."""
+
+    def console(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "retrylint", *args]
+        return subprocess.run(command, capture_output=True, text=True, check=False)
+
+    found = console("check", ".", "--format", "json", *SELECT)
+    assert found.returncode == 1, found.stderr
+    document = json.loads(found.stdout)  # the whole document, nothing cut off
+    assert {f["code"] for f in document["findings"]} == {"RL001", "RL002"}
+    assert console("check", ".", "--exit-zero", *SELECT).returncode == 0
+    assert console("check", ".", "--select", "RL999").returncode == 2
+    version = console("--version")
+    assert version.returncode == 0 and __version__ in version.stdout
+
+
 def test_exit_zero_does_not_hide_errors(project: Path) -> None:
     result = invoke("check", "--exit-zero", *SELECT, "missing.py")
     assert result.exit_code == 2

@@ -67,7 +67,7 @@ def test_wheel_ships_the_rule_catalog(wheel: Path) -> None:
     assert not any(name.startswith(("tests/", "fixtures/")) for name in names)
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     with zipfile.ZipFile(wheel) as archive:
-        assert "retrylint = retrylint.cli:main" in archive.read(entry_points).decode()
+        assert "retrylint = retrylint.cli:console" in archive.read(entry_points).decode()
 
 
 def test_wheel_installs_and_runs_in_a_fresh_venv(
