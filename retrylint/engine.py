@@ -564,10 +564,11 @@ def _filter(
     kept: list[Finding] = []
     for result in results:
         facts = result.facts
+        found = by_path.pop(result.path, [])
+        if not found and (facts is None or not facts.suppressions):
+            continue  # most files: nothing to filter and no comment that could be unused
         relpath = real_paths.relative(result.path, config.root)
-        mine = [
-            f for f in by_path.pop(result.path, []) if not config.is_ignored_for(relpath, f.code)
-        ]
+        mine = [f for f in found if not config.is_ignored_for(relpath, f.code)]
         if facts is None:
             kept.extend(mine)
             continue
