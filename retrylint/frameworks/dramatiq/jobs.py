@@ -87,6 +87,10 @@ def build_jobs(project: ProjectIndex) -> Iterable[Job]:
     local = local_brokers(project)
     retry_whens: dict[tuple[str, Span], RetryWhen] = {}
     raises: dict[tuple[str, str], tuple[RetryRaise, ...]] = {}
+    # A class is an actor only by way of dramatiq's GenericActor: with dramatiq imported nowhere,
+    # none of a large project's classes (5,920 with bases in 5,559 files) needs resolving.
+    generic = FRAMEWORK in project.frameworks_imported
+    subclasses: list[tuple[ModuleFacts, JobDef]] = []
     for module in project:
         for key, value in module.facts.data:
             if key == RETRY_WHEN_DATA:
@@ -95,6 +99,8 @@ def build_jobs(project: ProjectIndex) -> Iterable[Job]:
             elif key == RETRY_RAISES_DATA:
                 function, found = value
                 raises[(module.path, function)] = found
+            elif key == SUBCLASS_DATA and generic:
+                subclasses.append((module, value))
     hooks: dict[str, tuple[ModuleFacts, HookFact]] = {}
     for module, hook in project.hooks(FRAMEWORK):
         if hook.kind.startswith("middleware."):
@@ -104,10 +110,7 @@ def build_jobs(project: ProjectIndex) -> Iterable[Job]:
         for module, job_def in project.job_defs()
         if job_def.framework == FRAMEWORK and job_def.kind in ("actor", "actor-class")
     ]
-    for module in project:
-        for key, value in module.facts.data:
-            if key == SUBCLASS_DATA:
-                candidates.append((module, value))
+    candidates.extend(subclasses)
     candidates.extend(
         (made.module, made.job_def)
         for made in factory_job_defs(
