@@ -34,28 +34,32 @@ class ModuleNamer:
     def __init__(self, given: Mapping[str, str] | None = None) -> None:
         self._given = given or {}
         self._real = RealPaths()
-        self._packages: dict[Path, tuple[str, ...]] = {}
+        self._packages: dict[str, tuple[str, ...]] = {}
 
     def name(self, path: str | Path) -> tuple[str, bool]:
-        if (given := self._given.get(os.fspath(path))) is not None:
-            return given, os.fspath(path).endswith("__init__.py")
-        path = Path(path)
-        absolute = self._real.resolve(path) if path.exists() else path.absolute()
-        is_package = absolute.name == "__init__.py"
-        parts = [*self._package_parts(absolute.parent), absolute.stem]
-        if is_package:
-            parts.pop()
-        return ".".join(parts) or absolute.parent.name, is_package
+        text = os.fspath(path)
+        if (given := self._given.get(text)) is not None:
+            return given, text.endswith("__init__.py")
+        # Strings, not Paths: a project phase names every file, and Path objects were most of it.
+        absolute = self._real.existing(text) or str(Path(text).absolute())
+        folder, file_name = os.path.split(absolute)
+        is_package = file_name == "__init__.py"
+        parts = self._package_parts(folder)
+        if not is_package:
+            parts = (*parts, os.path.splitext(file_name)[0])
+        return ".".join(parts) or os.path.basename(folder), is_package
 
-    def _package_parts(self, folder: Path) -> tuple[str, ...]:
+    def _package_parts(self, folder: str) -> tuple[str, ...]:
         """The dotted parts ``folder`` contributes, from its import root down."""
         known = self._packages.get(folder)
         if known is not None:
             return known
+        parent, name = os.path.split(folder)
         parts: tuple[str, ...] = ()
-        if folder.parent != folder and (
-            (folder / "__init__.py").is_file() or (folder.parent / "__init__.py").is_file()
+        if parent != folder and (
+            os.path.isfile(os.path.join(folder, "__init__.py"))
+            or os.path.isfile(os.path.join(parent, "__init__.py"))
         ):
-            parts = (*self._package_parts(folder.parent), folder.name)
+            parts = (*self._package_parts(parent), name)
         self._packages[folder] = parts
         return parts

@@ -10,6 +10,7 @@ name only when it is a symlink gives the same answers for a fraction of the syst
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 
@@ -22,9 +23,17 @@ class RealPaths:
     def __init__(self) -> None:
         self._cwd = os.getcwd()
         self._folders: dict[str, str] = {}
+        self._files: dict[str, tuple[str, bool]] = {}  # as given -> (real path, exists)
 
     def resolve(self, path: str | Path) -> Path:
         return Path(self._real(os.fspath(path)))
+
+    def existing(self, path: str) -> str | None:
+        """The real path of ``path`` when something is there (a link's target must be), else
+        None: ``Path.exists()`` and ``resolve()`` in one look at the file."""
+        self._real(path)
+        real, exists = self._files[path]
+        return real if exists else None
 
     def relative(self, path: str, root: Path) -> str:
         """``path`` relative to ``root`` (real paths, posix form); as given when outside it."""
@@ -40,14 +49,27 @@ class RealPaths:
         except ValueError:
             return Path(path).as_posix()
 
-    def _real(self, text: str) -> str:
-        if not os.path.isabs(text):
-            text = os.path.join(self._cwd, text)
+    def _real(self, given: str) -> str:
+        known = self._files.get(given)
+        if known is None:
+            known = self._files[given] = self._look(given)
+        return known[0]
+
+    def _look(self, given: str) -> tuple[str, bool]:
+        text = given if os.path.isabs(given) else os.path.join(self._cwd, given)
         folder, name = os.path.split(text)
         if not name or name in (".", ".."):  # not a file name: nothing to share
-            return os.path.realpath(text)
+            whole = os.path.realpath(text)
+            return whole, os.path.exists(whole)
         real = self._folders.get(folder)
         if real is None:
             real = self._folders[folder] = os.path.realpath(folder)
         full = os.path.join(real, name)
-        return os.path.realpath(full) if os.path.islink(full) else full
+        try:
+            mode = os.lstat(full).st_mode
+        except OSError:
+            return full, False
+        if stat.S_ISLNK(mode):
+            full = os.path.realpath(full)
+            return full, os.path.exists(full)
+        return full, True
