@@ -65,12 +65,17 @@ def python_files(paths: list[Path]) -> list[Path]:
     return files
 
 
+# Python tools run from compiled bytecode, as from an installed wheel: an environment that
+# forbids writing it would time each run compiling an editable install's sources (0.2-0.3 s).
+_ENVIRONMENT = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def measure(command: list[str], cwd: Path) -> tuple[float, int, float]:
     """Wall seconds, the peak resident memory (KiB) of the largest process it ran, and the CPU
     seconds of all its processes (steadier than wall time when others load the machine)."""
     start = time.perf_counter()
     process = subprocess.Popen(
-        command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_ENVIRONMENT
     )
     _, _, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - start
