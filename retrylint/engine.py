@@ -160,22 +160,8 @@ def _schedule(items: list[_Item]) -> Iterable[FileResult]:
 def _pooled(items: list[_Item], workers: int, context: Any, chunksize: int) -> Iterable[FileResult]:
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_worker_started
-    ) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         yield from pool.map(_analyse_path, items, chunksize=chunksize)
-
-
-# A worker's young-generation threshold: Python's 700 made the collector a sixth of a worker's
-# time; at 10,000 it is a twelfth, for about 11 MiB more per worker.
-WORKER_GC_THRESHOLD = 10_000
-
-
-def _worker_started() -> None:
-    """Tune a worker's cyclic collector for parsing: libcst leaves cycles behind, so it must
-    run, but less often, and never over what the worker inherited from the main process."""
-    gc.freeze()
-    gc.set_threshold(WORKER_GC_THRESHOLD, 10, 10)
 
 
 def _size(item: _Item) -> int:
