@@ -31,8 +31,7 @@ class RealPaths:
     def existing(self, path: str) -> str | None:
         """The real path of ``path`` when something is there (a link's target must be), else
         None: ``Path.exists()`` and ``resolve()`` in one look at the file."""
-        self._real(path)
-        real, exists = self._files[path]
+        real, exists = self._entry(path)
         return real if exists else None
 
     def relative(self, path: str, root: Path) -> str:
@@ -50,10 +49,13 @@ class RealPaths:
             return Path(path).as_posix()
 
     def _real(self, given: str) -> str:
+        return self._entry(given)[0]
+
+    def _entry(self, given: str) -> tuple[str, bool]:
         known = self._files.get(given)
         if known is None:
             known = self._files[given] = self._look(given)
-        return known[0]
+        return known
 
     def _look(self, given: str) -> tuple[str, bool]:
         text = given if os.path.isabs(given) else os.path.join(self._cwd, given)
