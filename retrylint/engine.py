@@ -320,6 +320,7 @@ def run(
     without fixes): a run over exactly the files and bytes of a stored run then answers with that
     run's outcome, with no jobs and no reach, and without importing the parser.
     """
+    frozen = gc.get_freeze_count()
     try:
         return _run(
             paths,
@@ -335,7 +336,10 @@ def run(
             prefilter=prefilter,
         )
     finally:
-        gc.unfreeze()  # what the run kept is the collector's again once the caller drops it
+        if gc.get_freeze_count() != frozen:
+            # What the run kept is the collector's again once the caller drops it (Python
+            # unfreezes all at once: a caller's own frozen objects too).
+            gc.unfreeze()
 
 
 @contextlib.contextmanager
