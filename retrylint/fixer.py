@@ -19,7 +19,6 @@ from __future__ import annotations
 import difflib
 import errno
 import os
-import re
 import stat
 import tempfile
 from collections.abc import Callable, Sequence
@@ -27,14 +26,9 @@ from dataclasses import dataclass, field
 
 from retrylint.findings import Finding, Fix
 from retrylint.fix_imports import tidy_imports
-from retrylint.source import SourceText, decode_source, encode_source
+from retrylint.source import LINE_BREAK, SourceText, decode_source, encode_source, line_starts
 
 MAX_ROUNDS = 8
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-
-
-def line_starts(text: str) -> list[int]:
-    return [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
 
 
 def _offset(starts: list[int], text: str, line: int, column: int) -> int:
@@ -62,7 +56,7 @@ def apply_fixes(text: str, fixes: Sequence[Fix], newline: str = "\n") -> tuple[s
         ranges: list[tuple[int, int, str]] = []
         new_imports: set[str] = set()
         for edit in fix.edits:
-            content = _LINE_BREAK.sub(newline, edit.content)
+            content = LINE_BREAK.sub(newline, edit.content)
             if edit.import_line:
                 key = edit.content.strip()
                 if key in imports_seen or key in new_imports or _has_line(text, key):

@@ -52,6 +52,7 @@ from retrylint.findings import Edit, Fix
 from retrylint.frameworks.defaults import DRAMATIQ_MIN_BACKOFF
 from retrylint.model import Delay, RetryPolicy, Sourced, Span
 from retrylint.policy_math import format_duration, retry_window
+from retrylint.source import LINE_BREAK, line_starts
 from retrylint.values import Located, Value, is_number
 
 MS = 1000
@@ -230,7 +231,6 @@ def _retries_middleware(project: Project, path: str, anchor: Span) -> KeywordCal
 # Call editing, shared with the arq and taskiq fixes
 # =============================================================================================
 
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _LITERAL = re.compile(r"^[0-9_.eE+\-*/ ()]+$")
 
 
@@ -358,7 +358,7 @@ class ParsedCode:
         self.origin = origin
         self.module = cst.parse_module(code + "\n" if statement else "(" + code + ")\n")
         self.full = self.module.code
-        self._starts = [0, *(m.end() for m in _LINE_BREAK.finditer(self.full))]
+        self._starts = line_starts(self.full)
         wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
         self._positions = wrapper.resolve(PositionProvider)
         root = self._root(statement)
@@ -401,7 +401,7 @@ class ParsedCode:
     def position(self, offset: int) -> Span:
         """The (empty) file span at an offset of the parsed text, at or after the root node."""
         between = self.full[self._anchor : offset]
-        breaks = list(_LINE_BREAK.finditer(between))
+        breaks = list(LINE_BREAK.finditer(between))
         if not breaks:
             return point(self.origin.line, self.origin.column + len(between))
         column = len(between) - breaks[-1].end() + 1 + self._indent
@@ -415,7 +415,7 @@ class ParsedCode:
     def text(self, node: cst.CSTNode) -> str:
         """``node``'s code as written, without parentheses of its own."""
         start, end = self.range(node)
-        return _LINE_BREAK.sub(lambda m: m.group() + " " * self._indent, self.full[start:end])
+        return LINE_BREAK.sub(lambda m: m.group() + " " * self._indent, self.full[start:end])
 
 
 def parsed_call(located: Located) -> KeywordCall | None:

@@ -33,7 +33,6 @@ decorator or constructor, else of the call's other options decides between ``t.n
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -47,13 +46,12 @@ from retrylint.facts import CallShape, FileFacts
 from retrylint.findings import Edit, Fix, FixSafety
 from retrylint.frameworks.retry_library.options import library_name
 from retrylint.model import Span
+from retrylint.source import LINE_BREAK, line_starts
 from retrylint.values import CallValue, Located, OpValue, Ref, Value, is_number
 
 # =============================================================================================
 # Shared by the retry-library fixes
 # =============================================================================================
-
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def number(value: float) -> str:
@@ -272,7 +270,7 @@ class Written:
         module = cst.parse_module("(" + self.code + ")\n")
         wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         self._positions = wrapper.resolve(PositionProvider)
-        self._starts = [0, *(m.end() for m in _LINE_BREAK.finditer(module.code))]
+        self._starts = line_starts(module.code)
         statement = module.body[0]
         assert isinstance(statement, cst.SimpleStatementLine)
         expression = statement.body[0]
@@ -302,7 +300,7 @@ class Written:
     def _position(self, offset: int) -> tuple[int, int]:
         origin = self.located.span
         between = self.code[self._anchor : offset]
-        breaks = list(_LINE_BREAK.finditer(between))
+        breaks = list(LINE_BREAK.finditer(between))
         if not breaks:
             return origin.line, origin.column + len(between)
         return origin.line + len(breaks), len(between) - breaks[-1].end() + 1
