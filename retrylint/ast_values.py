@@ -7,6 +7,7 @@ import ast
 
 from retrylint.model import UNKNOWN
 from retrylint.values import (
+    MAX_EVAL_DEPTH,
     CallValue,
     DictValue,
     LambdaValue,
@@ -18,7 +19,6 @@ from retrylint.values import (
     qualified,
 )
 
-_MAX_EVAL_DEPTH = 12
 # ast's operator class names as libcst names them (an unevaluated OpValue carries the name).
 _OPERATORS = {
     "Add": "Add",
@@ -57,7 +57,7 @@ class AstNames:
         return qualified(self.imports, self.module_names, node.id, parts)
 
     def evaluate(self, node: ast.expr, depth: int = 0) -> Value:
-        if depth > _MAX_EVAL_DEPTH:
+        if depth > MAX_EVAL_DEPTH:
             return UNKNOWN
         match node:
             case ast.Constant(value=literal):

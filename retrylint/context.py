@@ -20,6 +20,7 @@ import libcst as cst
 from retrylint.model import UNKNOWN, Span
 from retrylint.source import LINE_BREAK, line_starts
 from retrylint.values import (
+    MAX_EVAL_DEPTH,
     CallValue,
     DictValue,
     LambdaValue,
@@ -36,8 +37,6 @@ if TYPE_CHECKING:
     from retrylint.config import Config
     from retrylint.declarations import Declarations, DecoratedFunction
     from retrylint.positions import Positions
-
-_MAX_EVAL_DEPTH = 12
 
 
 @dataclass
@@ -176,7 +175,7 @@ class FileContext:
 
     def evaluate(self, node: cst.BaseExpression, depth: int = 0) -> Value:
         """The static value of ``node`` (see ``retrylint.values``); UNKNOWN when run-time."""
-        if depth > _MAX_EVAL_DEPTH:
+        if depth > MAX_EVAL_DEPTH:
             return UNKNOWN
         match node:
             case cst.Integer() | cst.Float():

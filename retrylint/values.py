@@ -18,6 +18,10 @@ from retrylint.model import UNKNOWN, Marker, Span
 SELF_MODULE = "$"
 # libcst operator class names shown as Python writes them in an unevaluated OpValue.
 OPERATOR_SYMBOLS = {"BitOr": "|", "BitAnd": "&", "Add": "+", "Multiply": "*", "Power": "**"}
+# How deep an expression is evaluated (nested calls, operators, names followed to constants):
+# the libcst reader and the prefilter's ast reader stop at the same depth, so both give a
+# file the same values.
+MAX_EVAL_DEPTH = 12
 # Settings read from the environment with a default in the code: the default is what runs unless
 # an operator sets the variable, and the message quotes the call, so a reader sees where the
 # number comes from. (name, position of the default, keyword of the default)
